@@ -1,0 +1,117 @@
+"""The one NinjaAPI: routers, authentication, and errors as problem details."""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from app.accounts.api import router as accounts_router
+from app.accounts.auth import user_auth
+from app.core.problems import PROBLEM_CONTENT_TYPE, Problem, problem_response
+from app.core.staff import staff_required
+from app.files.api import router as files_router
+
+logger = logging.getLogger(__name__)
+
+AUTHENTICATION_REQUIRED = "Sign in, or send Authorization: Bearer <API token>."
+VALIDATION_FAILED = "The request is not valid; see `errors`."
+INTERNAL_ERROR = "Something went wrong on our side; it has been logged."
+
+# The error statuses any operation may answer, documented on every operation.
+_COMMON_PROBLEMS = {
+    "400": "Bad request",
+    "401": "Not signed in",
+    "403": "Forbidden (CSRF or signature)",
+    "404": "Not found (also for other users' resources)",
+    "409": "Conflict",
+    "410": "Gone",
+    "413": "Too large or over quota",
+    "415": "Type not accepted",
+    "422": "Validation failed",
+}
+
+
+class ProblemNinjaAPI(NinjaAPI):
+    """Documents the problem-details error responses on every operation."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas["Problem"] = {
+            "type": "object",
+            "required": ["type", "title", "status", "detail", "code"],
+            "properties": {
+                "type": {"type": "string"},
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string"},
+                "instance": {"type": "string"},
+                "code": {"type": "string"},
+                "errors": {"type": "array", "items": {"type": "object"}},
+            },
+        }
+        problem = {"content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        for path_item in schema["paths"].values():
+            for operation in path_item.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in _COMMON_PROBLEMS.items():
+                    responses[status] = {"description": description, **problem}
+        return schema
+
+
+api = ProblemNinjaAPI(
+    title="Overengineered backend",
+    version="1",
+    description="Upload, list, download and delete your files. Errors are RFC 9457 problem details.",
+    auth=user_auth,
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    docs_decorator=staff_required,
+)
+api.add_router("/v1/", accounts_router)
+api.add_router("/v1/", files_router)
+
+
+@api.exception_handler(Problem)
+def _problem(request: HttpRequest, exc: Problem) -> HttpResponse:
+    return problem_response(request, status=exc.status, detail=exc.detail, code=exc.code, extra=exc.extra)
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [
+        {"loc": list(error.get("loc", [])), "msg": str(error.get("msg", "")), "type": str(error.get("type", ""))}
+        for error in exc.errors
+    ]
+    return problem_response(
+        request, status=422, detail=VALIDATION_FAILED, code="validation_failed", extra={"errors": errors}
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = problem_response(request, status=401, detail=AUTHENTICATION_REQUIRED, code="not_authenticated")
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    status = exc.status_code
+    code = HTTPStatus(status).phrase.lower().replace(" ", "_")
+    return problem_response(request, status=status, detail=str(exc), code=code)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return problem_response(request, status=404, detail="Not found.", code="not_found")
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("unhandled error in API operation")
+    return problem_response(request, status=500, detail=INTERNAL_ERROR, code="internal_error")

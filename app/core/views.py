@@ -1,0 +1,50 @@
+"""Liveness and readiness: plain async views, outside the API and its auth."""
+
+import asyncio
+import logging
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+
+from app.files import blobs
+
+logger = logging.getLogger(__name__)
+
+READINESS_TIMEOUT_SECONDS = 3.0
+
+
+async def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness: answers without touching any dependency."""
+    return JsonResponse({"status": "ok", "version": settings.APP_VERSION})
+
+
+def _database_answers() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+async def _check(name: str, probe: object) -> str | None:
+    """Runs one probe; returns the dependency's name if it failed."""
+    try:
+        await asyncio.wait_for(probe, timeout=READINESS_TIMEOUT_SECONDS)  # type: ignore[arg-type]
+    except Exception:
+        logger.warning("readiness check failed", extra={"dependency": name}, exc_info=True)
+        return name
+    return None
+
+
+async def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: 200 when the database and the storage answer, else 503 naming what failed."""
+    results = await asyncio.gather(
+        _check("database", sync_to_async(_database_answers)()),
+        _check("storage", asyncio.to_thread(blobs.ping)),
+    )
+    failed = [name for name in results if name is not None]
+    if failed:
+        return JsonResponse(
+            {"status": "unavailable", "failed": failed, "version": settings.APP_VERSION},
+            status=503,
+        )
+    return JsonResponse({"status": "ok", "version": settings.APP_VERSION})

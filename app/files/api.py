@@ -1,0 +1,86 @@
+"""The files API: thin handlers that validate, call one service or selector, and shape the answer."""
+
+import uuid
+from typing import Annotated
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from ninja import File as FileParam
+from ninja import Query, Router, Schema
+from ninja.files import UploadedFile
+from pydantic import Field
+
+from app.accounts.models import User
+from app.files import selectors, services
+from app.files.blobs import attachment_header
+from app.files.schemas import FileOut, FilePageOut, UploadStartIn, UploadStartOut
+
+router = Router(tags=["files"])
+
+
+def _owner(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined,no-any-return]
+
+
+class PageParams(Schema):
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+    cursor: Annotated[str | None, Field(max_length=200)] = None
+
+
+@router.post("/files", response={201: FileOut}, summary="Upload a small file (multipart field `file`)")
+async def file_upload(request: HttpRequest, file: FileParam[UploadedFile]) -> tuple[int, object]:
+    return 201, await services.file_upload(owner=_owner(request), upload=file)
+
+
+@router.get("/files", response=FilePageOut, summary="Your files, newest first")
+async def file_list(request: HttpRequest, params: Query[PageParams]) -> object:
+    return await selectors.file_list(owner=_owner(request), limit=params.limit, cursor=params.cursor)
+
+
+@router.get("/files/{file_id}", response=FileOut, summary="One file's metadata")
+async def file_get(request: HttpRequest, file_id: uuid.UUID) -> object:
+    return await selectors.file_get(owner=_owner(request), file_id=file_id)
+
+
+@router.get(
+    "/files/{file_id}/download",
+    response={302: None},
+    summary="Redirect to a short-lived signed URL for the bytes",
+)
+async def file_download(request: HttpRequest, file_id: uuid.UUID) -> HttpResponse:
+    file, url = await services.file_download_url(owner=_owner(request), file_id=file_id)
+    response = HttpResponseRedirect(url)
+    response["Content-Disposition"] = attachment_header(file.filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@router.delete("/files/{file_id}", response={204: None}, summary="Delete a file and its bytes")
+async def file_delete(request: HttpRequest, file_id: uuid.UUID) -> tuple[int, None]:
+    await services.file_delete(owner=_owner(request), file_id=file_id)
+    return 204, None
+
+
+@router.post("/uploads", response={201: UploadStartOut}, summary="Start a direct upload")
+async def upload_start(request: HttpRequest, payload: UploadStartIn) -> tuple[int, UploadStartOut]:
+    file, target, expires_at = await services.upload_start(
+        owner=_owner(request),
+        filename=payload.filename,
+        size=payload.size,
+        content_type=payload.content_type,
+        checksum=payload.checksum,
+        resumable=payload.resumable,
+    )
+    return 201, UploadStartOut(
+        id=file.id,
+        upload_url=request.build_absolute_uri(target.url),
+        method=target.method,
+        headers=target.headers,
+        expires_at=expires_at,
+        resumable=target.is_resumable,
+    )
+
+
+@router.post("/uploads/{file_id}/complete", response=FileOut, summary="Verify a direct upload")
+async def upload_complete(request: HttpRequest, file_id: uuid.UUID) -> object:
+    return await services.upload_complete(owner=_owner(request), file_id=file_id)

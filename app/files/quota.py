@@ -1,0 +1,61 @@
+"""Per-user quota, checked under a lock on the owner's row so that concurrent
+uploads cannot together exceed it. These run inside `transaction.atomic`,
+which Django offers only to synchronous code: call them via `sync_to_async`."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, QuerySet, Sum
+
+from app.core.problems import Problem
+from app.files.models import File
+
+QUOTA_BYTES_EXCEEDED = "This upload would exceed your storage quota of {limit} bytes ({left} left)."
+QUOTA_COUNT_EXCEEDED = "You already have the maximum of {limit} files."
+
+
+@dataclass(frozen=True)
+class Usage:
+    bytes_used: int
+    files_used: int
+
+
+def _live(now: datetime) -> Q:
+    """Files that hold quota: ready ones, and pending ones not yet expired."""
+    return Q(status=File.Status.READY) | Q(status=File.Status.PENDING, expires_at__gt=now)
+
+
+def live_files(owner_id: object, now: datetime, *, excluding: object = None) -> "QuerySet[File]":
+    files = File.objects.filter(_live(now), owner_id=owner_id)
+    return files if excluding is None else files.exclude(id=excluding)
+
+
+USAGE_AGGREGATES = {"bytes_used": Sum("size"), "files_used": Count("id")}
+
+
+def owner_lock(owner_id: object) -> None:
+    """Serialises quota decisions per user (a row lock; SQLite locks the whole database)."""
+    get_user_model().objects.select_for_update().filter(pk=owner_id).values_list("pk").get()  # pyright: ignore[reportUnknownMemberType]
+
+
+def quota_check(owner_id: object, now: datetime, *, size: int, excluding: object = None) -> None:
+    """Raises a 413 problem unless one more file of `size` bytes fits. Call under `owner_lock`."""
+    row = live_files(owner_id, now, excluding=excluding).aggregate(**USAGE_AGGREGATES)
+    bytes_used, files_used = row["bytes_used"] or 0, row["files_used"] or 0
+    if files_used + 1 > settings.FILES_QUOTA_COUNT:
+        raise Problem(
+            QUOTA_COUNT_EXCEEDED.format(limit=settings.FILES_QUOTA_COUNT),
+            code="quota_exceeded",
+            status=413,
+        )
+    if bytes_used + size > settings.FILES_QUOTA_BYTES:
+        raise Problem(
+            QUOTA_BYTES_EXCEEDED.format(
+                limit=settings.FILES_QUOTA_BYTES,
+                left=max(settings.FILES_QUOTA_BYTES - bytes_used, 0),
+            ),
+            code="quota_exceeded",
+            status=413,
+        )

@@ -1,0 +1,78 @@
+"""Reads for files: one file, a page of files, quota usage."""
+
+import base64
+import binascii
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from app.accounts.models import User
+from app.core.problems import NotFound, Problem
+from app.files.models import File
+from app.files.quota import USAGE_AGGREGATES, live_files
+
+CURSOR_INVALID = "The cursor is not one this API returned."
+
+
+@dataclass(frozen=True)
+class FilePage:
+    items: list[File]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class Quota:
+    bytes_used: int
+    bytes_limit: int
+    files_used: int
+    files_limit: int
+
+
+def cursor_encode(file: File) -> str:
+    raw = f"{file.created_at.isoformat()}|{file.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def cursor_decode(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created_at, file_id = raw.split("|")
+        parsed = datetime.fromisoformat(created_at)
+        if parsed.tzinfo is None:
+            raise ValueError(created_at)
+        return parsed, uuid.UUID(file_id)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise Problem(CURSOR_INVALID, code="invalid_cursor", status=400) from None
+
+
+async def file_list(*, owner: User, limit: int, cursor: str | None) -> FilePage:
+    """The owner's ready files, newest first, `limit` at a time."""
+    files = File.objects.filter(owner=owner, status=File.Status.READY)
+    if cursor is not None:
+        created_at, file_id = cursor_decode(cursor)
+        files = files.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=file_id))
+    rows = [file async for file in files.order_by("-created_at", "-id")[: limit + 1]]
+    has_more = len(rows) > limit
+    items = rows[:limit]
+    return FilePage(items=items, next_cursor=cursor_encode(items[-1]) if has_more else None)
+
+
+async def file_get(*, owner: User, file_id: uuid.UUID) -> File:
+    file = await File.objects.filter(id=file_id, owner=owner).afirst()
+    if file is None:
+        raise NotFound("No such file.")
+    return file
+
+
+async def quota_get(*, owner: User) -> Quota:
+    row = await live_files(owner.id, timezone.now()).aaggregate(**USAGE_AGGREGATES)
+    return Quota(
+        bytes_used=row["bytes_used"] or 0,
+        bytes_limit=settings.FILES_QUOTA_BYTES,
+        files_used=row["files_used"] or 0,
+        files_limit=settings.FILES_QUOTA_COUNT,
+    )

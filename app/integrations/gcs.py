@@ -1,0 +1,154 @@
+"""Google Cloud Storage: the client, object metadata and V4 signed URLs.
+
+`google.cloud.storage` costs about 200 ms to import, so it is imported only
+when a GCS call is made, never at start-up in embedded mode.
+"""
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from storages.backends.gcloud import GoogleCloudStorage
+
+if TYPE_CHECKING:
+    from google.cloud.storage import Blob, Bucket, Client
+
+# The emulator's host, set by the standard variable the client library reads.
+EMULATOR_VARIABLE = "STORAGE_EMULATOR_HOST"
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    size: int
+    md5_b64: str | None
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    url: str
+    method: str
+    headers: dict[str, str]
+
+
+@cache
+def client() -> "Client":
+    from google.cloud import storage
+
+    if os.environ.get(EMULATOR_VARIABLE):
+        from google.auth.credentials import AnonymousCredentials
+
+        return storage.Client(project=settings.GCS_PROJECT or "local", credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
+    return storage.Client(project=settings.GCS_PROJECT)
+
+
+def bucket() -> "Bucket":
+    return client().bucket(settings.GCS_BUCKET)
+
+
+def _blob(key: str) -> "Blob":
+    return bucket().blob(key)
+
+
+class BucketStorage(GoogleCloudStorage):
+    """django-storages' GCS backend, sharing this module's client."""
+
+    @property
+    def client(self) -> "Client":  # type: ignore[override]
+        return client()
+
+
+def object_info(key: str) -> ObjectInfo | None:
+    blob = bucket().get_blob(key)
+    if blob is None:
+        return None
+    return ObjectInfo(size=int(blob.size or 0), md5_b64=blob.md5_hash)
+
+
+def object_head(key: str, length: int) -> bytes:
+    """Up to `length` leading bytes of the object."""
+    from google.api_core.exceptions import RequestRangeNotSatisfiable
+
+    try:
+        return _blob(key).download_as_bytes(start=0, end=length - 1)
+    except RequestRangeNotSatisfiable:
+        return b""  # an empty object has no byte 0
+
+
+def object_metadata_set(key: str, *, content_type: str, content_disposition: str) -> None:
+    blob = _blob(key)
+    blob.content_type = content_type
+    blob.content_disposition = content_disposition
+    blob.patch()
+
+
+def object_delete(key: str) -> None:
+    from google.api_core.exceptions import NotFound
+
+    try:
+        _blob(key).delete()
+    except NotFound:
+        pass
+
+
+def object_keys(prefix: str) -> Iterator[str]:
+    for blob in client().list_blobs(settings.GCS_BUCKET, prefix=prefix):
+        yield blob.name
+
+
+def ping() -> None:
+    """Raises unless the bucket answers a listing."""
+    next(iter(client().list_blobs(settings.GCS_BUCKET, max_results=1)), None)
+
+
+def _signing_arguments() -> dict[str, Any]:
+    """How to sign: a key file when one is given, else the IAM Credentials API."""
+    if settings.GCS_SIGNING_KEY_FILE:
+        from google.oauth2 import service_account
+
+        return {
+            "credentials": service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
+                settings.GCS_SIGNING_KEY_FILE
+            )
+        }
+    import google.auth
+    from google.auth.transport.requests import Request
+
+    credentials, _ = google.auth.default()  # type: ignore[no-untyped-call]
+    credentials.refresh(Request())  # type: ignore[no-untyped-call]
+    return {
+        "service_account_email": credentials.service_account_email,
+        "access_token": credentials.token,
+    }
+
+
+def signed_url(
+    key: str,
+    *,
+    method: str,
+    expires_at: datetime,
+    headers: dict[str, str] | None = None,
+    response_type: str | None = None,
+    response_disposition: str | None = None,
+) -> SignedRequest:
+    """A V4 signed URL; `headers` are bound into the signature and must be sent."""
+    endpoint = os.environ.get(EMULATOR_VARIABLE) or None
+    url = _blob(key).generate_signed_url(
+        version="v4",
+        expiration=expires_at,
+        method=method,
+        headers=headers,
+        response_type=response_type,
+        response_disposition=response_disposition,
+        api_access_endpoint=endpoint,
+        **_signing_arguments(),
+    )
+    return SignedRequest(url=url, method=method, headers=dict(headers or {}))
+
+
+def resumable_session(key: str, *, content_type: str, size: int) -> str:
+    """A resumable upload session URI; the URI itself authorises the upload."""
+    return _blob(key).create_resumable_upload_session(content_type=content_type, size=size)
