@@ -81,7 +81,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "app.core.middleware.RequestIdMiddleware",
+    "app.core.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -315,6 +315,8 @@ if IS_PRODUCTION:
 
 # --- Logging ----------------------------------------------------------------
 
+# One JSON line per request from the app itself (uvicorn's own access log is off).
+ACCESS_LOG = env.boolean("ACCESS_LOG", True)
 LOG_LEVEL = env.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO")
 LOGGING: dict[str, Any] = {
     "version": 1,
@@ -333,6 +335,7 @@ LOGGING: dict[str, Any] = {
     "loggers": {
         "django.request": {"level": "ERROR"},
         "uvicorn.access": {"level": "WARNING"},
+        "app.access": {"level": "INFO" if ACCESS_LOG else "WARNING"},
     },
 }
 

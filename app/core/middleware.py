@@ -1,7 +1,10 @@
 """Async-native middleware: none of these hop to a thread."""
 
+import logging
+import time
 from collections.abc import Awaitable, Callable
 
+from asgiref.sync import markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
 
 from app.core.request_context import request_id_from_header, request_id_var
@@ -10,22 +13,43 @@ REQUEST_ID_HEADER = "X-Request-ID"
 
 type AsyncGetResponse = Callable[[HttpRequest], Awaitable[HttpResponseBase]]
 
+access_logger = logging.getLogger("app.access")
 
-class RequestIdMiddleware:
-    """Takes the proxy's X-Request-ID (or makes one), logs with it, echoes it."""
+
+class RequestContextMiddleware:
+    """Takes the proxy's X-Request-ID (or makes one), echoes it, and logs one access line.
+
+    The client address and scheme are what uvicorn made of X-Forwarded-For/Proto,
+    which it trusts only from `--forwarded-allow-ips`.
+    """
 
     async_capable = True
     sync_capable = False
 
     def __init__(self, get_response: AsyncGetResponse) -> None:
         self.get_response = get_response
+        markcoroutinefunction(self)
 
     async def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        started = time.perf_counter()
         request_id = request_id_from_header(request.headers.get(REQUEST_ID_HEADER))
         token = request_id_var.set(request_id)
         try:
             response = await self.get_response(request)
+            response[REQUEST_ID_HEADER] = request_id
+            if access_logger.isEnabledFor(logging.INFO):
+                access_logger.info(
+                    "request",
+                    extra={
+                        "method": request.method,
+                        "path": request.path,
+                        "status": response.status_code,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "client_ip": request.META.get("REMOTE_ADDR"),
+                        "scheme": request.scheme,
+                        "host": request.META.get("HTTP_HOST"),
+                    },
+                )
+            return response
         finally:
             request_id_var.reset(token)
-        response[REQUEST_ID_HEADER] = request_id
-        return response

@@ -1,0 +1,102 @@
+"""The real app under uvicorn in a subprocess, on a database of its own."""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.support.ports import free_port
+from tests.support.postgres import PostgresCluster
+
+STARTUP_TIMEOUT_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class LiveApp:
+    base_url: str
+    port: int
+    token: str
+    log_path: Path
+    process: subprocess.Popen[bytes]
+
+    def log_lines(self) -> list[str]:
+        return self.log_path.read_text(errors="replace").splitlines()
+
+
+def _app_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "app", *args]
+
+
+def live_app_env(cluster: PostgresCluster | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment for a fresh app: its own var/ and, on Postgres, its own database."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST")}
+    env["APP_VAR_DIR"] = tempfile.mkdtemp(prefix="live-app-var-")
+    env.pop("DATABASE_URL", None)
+    if cluster is not None:
+        env["DATABASE_URL"] = cluster.create_database(f"live_{uuid.uuid4().hex[:12]}")
+    env.update(extra or {})
+    return env
+
+
+@contextmanager
+def live_app(
+    env: Mapping[str, str],
+    *,
+    workers: int = 1,
+    host: str = "127.0.0.1",
+    serve_args: tuple[str, ...] = (),
+    user_email: str = "live@example.com",
+) -> Iterator[LiveApp]:
+    """Migrates, issues an API token for `user_email`, serves, and stops on exit."""
+    environment = dict(env)
+    subprocess.run(_app_command("migrate", "--noinput", "-v", "0"), env=environment, check=True)
+    issued = subprocess.run(
+        _app_command("issue_token", user_email, "--create-user"),
+        env=environment,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    port = free_port()
+    log_path = Path(environment["APP_VAR_DIR"]) / "app.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            _app_command(
+                "serve", "--host", host, "--port", str(port), "--workers", str(workers), "--no-migrate", *serve_args
+            ),
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base_url = f"http://{host}:{port}"
+    try:
+        _wait_healthy(base_url, process, log_path)
+        yield LiveApp(base_url=base_url, port=port, token=issued.stdout.strip(), log_path=log_path, process=process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"app exited with {process.returncode}:\n{log_path.read_text()}")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"app did not become healthy:\n{log_path.read_text()}")

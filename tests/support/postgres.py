@@ -1,0 +1,83 @@
+"""A throwaway PostgreSQL cluster on loopback, for tests and benchmarks.
+
+Postgres refuses to run as root, so as root the cluster belongs to the
+`postgres` user and its commands run through `runuser`.
+"""
+
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support.ports import free_port
+
+
+def postgres_bin_dir() -> Path | None:
+    """The newest installed server's bin directory, found at run time."""
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name)
+    )
+    for candidate in reversed(candidates):
+        if (Path(candidate) / "pg_ctl").exists():
+            return Path(candidate)
+    found = shutil.which("pg_ctl")
+    return Path(found).parent if found else None
+
+
+@dataclass
+class PostgresCluster:
+    bin_dir: Path
+    port: int
+    root: Path
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    def database_url(self, name: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
+
+    def _run(self, *argv: str) -> None:
+        command = [str(self.bin_dir / argv[0]), *argv[1:]]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, cwd="/")
+
+    def version(self) -> str:
+        out = subprocess.run(
+            [str(self.bin_dir / "postgres"), "--version"], capture_output=True, text=True, check=True
+        )
+        return out.stdout.strip()
+
+    def start(self) -> None:
+        data = self.root / "data"
+        self._run("initdb", "--no-sync", "-U", "postgres", "-A", "trust", "-D", str(data))
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+        )
+        self._run("pg_ctl", "-D", str(data), "-o", options, "-l", str(self.root / "log"), "-w", "start")
+
+    def create_database(self, name: str) -> str:
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
+        return self.database_url(name)
+
+    def stop(self) -> None:
+        try:
+            self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+def postgres_cluster_new() -> PostgresCluster | None:
+    """A cluster ready to `start()`, or None when no Postgres binaries exist."""
+    bin_dir = postgres_bin_dir()
+    if bin_dir is None:
+        return None
+    root = Path(tempfile.mkdtemp(prefix="pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+    return PostgresCluster(bin_dir=bin_dir, port=free_port(), root=root)
