@@ -11,9 +11,11 @@ from tests.support.live_app import LiveApp, live_app, live_app_env
 
 
 @pytest.fixture(scope="session")
-def gcs_emulator() -> Emulator:
+def gcs_emulator() -> Iterator[Emulator]:
     """One in-memory GCS emulator on loopback for the whole run."""
-    return emulator_start()
+    emulator = emulator_start()
+    yield emulator
+    emulator.server.stop()
 
 
 @pytest.fixture(scope="session")

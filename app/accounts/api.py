@@ -3,7 +3,7 @@
 import uuid
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from app.accounts import selectors, services
 from app.accounts.auth import session_auth
@@ -38,10 +38,10 @@ async def me(request: HttpRequest) -> MeOut:
 
 
 @router.post("/tokens", response={201: TokenCreatedOut}, auth=session_auth, summary="Create an API token")
-async def token_create(request: HttpRequest, payload: TokenCreateIn) -> tuple[int, TokenCreatedOut]:
+async def token_create(request: HttpRequest, payload: TokenCreateIn) -> Status[TokenCreatedOut]:
     issued = await services.token_create(user=_user(request), name=payload.name, ttl_days=payload.ttl_days)
     out = TokenOut.from_orm(issued.token).model_dump()
-    return 201, TokenCreatedOut(**out, token=issued.secret)
+    return Status(201, TokenCreatedOut(**out, token=issued.secret))
 
 
 @router.get("/tokens", response=list[TokenOut], auth=session_auth, summary="Your API tokens")
@@ -50,6 +50,6 @@ async def token_list(request: HttpRequest) -> object:
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, auth=session_auth, summary="Revoke an API token")
-async def token_revoke(request: HttpRequest, token_id: uuid.UUID) -> tuple[int, None]:
+async def token_revoke(request: HttpRequest, token_id: uuid.UUID) -> Status[None]:
     await services.token_revoke(user=_user(request), token_id=token_id)
-    return 204, None
+    return Status(204, None)

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from ninja import File as FileParam
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
@@ -27,8 +27,8 @@ class PageParams(Schema):
 
 
 @router.post("/files", response={201: FileOut}, summary="Upload a small file (multipart field `file`)")
-async def file_upload(request: HttpRequest, file: FileParam[UploadedFile]) -> tuple[int, object]:
-    return 201, await services.file_upload(owner=_owner(request), upload=file)
+async def file_upload(request: HttpRequest, file: FileParam[UploadedFile]) -> Status[object]:
+    return Status(201, await services.file_upload(owner=_owner(request), upload=file))
 
 
 @router.get("/files", response=FilePageOut, summary="Your files, newest first")
@@ -56,13 +56,13 @@ async def file_download(request: HttpRequest, file_id: uuid.UUID) -> HttpRespons
 
 
 @router.delete("/files/{file_id}", response={204: None}, summary="Delete a file and its bytes")
-async def file_delete(request: HttpRequest, file_id: uuid.UUID) -> tuple[int, None]:
+async def file_delete(request: HttpRequest, file_id: uuid.UUID) -> Status[None]:
     await services.file_delete(owner=_owner(request), file_id=file_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/uploads", response={201: UploadStartOut}, summary="Start a direct upload")
-async def upload_start(request: HttpRequest, payload: UploadStartIn) -> tuple[int, UploadStartOut]:
+async def upload_start(request: HttpRequest, payload: UploadStartIn) -> Status[UploadStartOut]:
     file, target, expires_at = await services.upload_start(
         owner=_owner(request),
         filename=payload.filename,
@@ -71,13 +71,16 @@ async def upload_start(request: HttpRequest, payload: UploadStartIn) -> tuple[in
         checksum=payload.checksum,
         resumable=payload.resumable,
     )
-    return 201, UploadStartOut(
+    return Status(
+        201,
+        UploadStartOut(
         id=file.id,
         upload_url=request.build_absolute_uri(target.url),
         method=target.method,
         headers=target.headers,
         expires_at=expires_at,
-        resumable=target.is_resumable,
+            resumable=target.is_resumable,
+        ),
     )
 
 

@@ -68,6 +68,11 @@ def object_info(key: str) -> ObjectInfo | None:
     return ObjectInfo(size=int(blob.size or 0), md5_b64=blob.md5_hash)
 
 
+def object_updated_at(key: str) -> datetime | None:
+    blob = bucket().get_blob(key)
+    return None if blob is None else blob.updated
+
+
 def object_head(key: str, length: int) -> bytes:
     """Up to `length` leading bytes of the object."""
     from google.api_core.exceptions import RequestRangeNotSatisfiable

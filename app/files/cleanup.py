@@ -1,0 +1,45 @@
+"""Removes what an interrupted upload leaves behind. Idempotent: safe to run at any time."""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.utils import timezone
+
+from app.files import blobs
+from app.files.models import File
+
+logger = logging.getLogger(__name__)
+
+# An object younger than this may belong to an upload whose row is being
+# written right now; leave it for the next run.
+ORPHAN_GRACE = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class CleanupReport:
+    expired_uploads: int
+    orphan_objects: int
+
+
+def cleanup_run(*, dry_run: bool = False) -> CleanupReport:
+    """Deletes expired pending uploads (object and row) and objects no file row knows."""
+    now = timezone.now()
+    expired = list(File.objects.filter(status=File.Status.PENDING, expires_at__lte=now))
+    for file in expired:
+        if not dry_run:
+            blobs.delete(file.storage_key)
+            file.delete()
+    orphans = 0
+    for key in blobs.keys("uploads/"):
+        if File.objects.filter(storage_key=key).exists():
+            continue
+        modified = blobs.modified_at(key)
+        if modified is not None and now - modified < ORPHAN_GRACE:
+            continue
+        orphans += 1
+        if not dry_run:
+            blobs.delete(key)
+    report = CleanupReport(expired_uploads=len(expired), orphan_objects=orphans)
+    logger.info("cleanup finished", extra={"expired_uploads": report.expired_uploads, "orphan_objects": report.orphan_objects, "dry_run": dry_run})
+    return report
