@@ -1,0 +1,126 @@
+"""Entry point: `dagger run python ci/main.py <pipeline> [options]`."""
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+if __package__ in (None, ""):
+    # Run as a script: import the package from the repository root, and let no module in
+    # ci/ shadow one of the same name elsewhere.
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+import anyio
+import dagger
+
+from ci import pipelines, publish, release
+
+ROOT = Path(__file__).resolve().parent.parent
+ERROR_PUBLISH_ARGUMENT = "publish to {registry} needs {flag}"
+ERROR_MISSING_CREDENTIAL = "publish needs the registry password or token in ${name}"
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="python ci/main.py",
+        description="CI/CD pipelines on Dagger. Run under `dagger run` to see progress.",
+    )
+    pipeline = root.add_subparsers(dest="pipeline", required=True, metavar="PIPELINE")
+    pipeline.add_parser("check", help="ruff, pyright and pytest against Postgres and GCS")
+    pipeline.add_parser(
+        "scan", help="pip-audit, bandit, hadolint, checkov, zizmor, shellcheck, trivy"
+    )
+    for name, summary in (
+        ("build", "the image from the Dockerfile, tagged by commit, with an SBOM"),
+        ("all", "check, scan and build in one run"),
+    ):
+        command = pipeline.add_parser(name, help=summary)
+        command.add_argument(
+            "--output", type=Path, default=ROOT / "build", help="where image.tar and the SBOM go"
+        )
+    push = pipeline.add_parser(
+        "publish", help="push the image, print its digest, sign it in GitHub Actions"
+    )
+    push.add_argument(
+        "--registry", choices=("artifact-registry", "docker-hub"), default="artifact-registry"
+    )
+    push.add_argument("--location", help="Artifact Registry location, e.g. europe-west1")
+    push.add_argument("--project", help="Google Cloud project ID (Artifact Registry)")
+    push.add_argument("--repository", help="Artifact Registry repository name")
+    push.add_argument("--namespace", help="Docker Hub user or organisation")
+    push.add_argument("--username", help="Docker Hub user to log in as")
+    push.add_argument("--image", default=release.IMAGE_NAME, help="image name in the repository")
+    push.add_argument(
+        "--password-env",
+        default=publish.REGISTRY_PASSWORD_ENV,
+        help="environment variable holding the password or access token (read as a secret)",
+    )
+    # Later issues: `deploy` (Cloud Run canary), `perf` (k6), `chaos`; see ci/pipelines.py.
+    return root
+
+
+def registry_target(arguments: argparse.Namespace) -> release.RegistryTarget:
+    """The publish target from the arguments; raises ValueError naming what is missing."""
+    if arguments.registry == "artifact-registry":
+        required = {
+            "--location": arguments.location,
+            "--project": arguments.project,
+            "--repository": arguments.repository,
+        }
+    else:
+        required = {"--namespace": arguments.namespace, "--username": arguments.username}
+    for flag, value in required.items():
+        if not value:
+            raise ValueError(ERROR_PUBLISH_ARGUMENT.format(registry=arguments.registry, flag=flag))
+    if arguments.registry == "artifact-registry":
+        return release.artifact_registry(
+            location=arguments.location,
+            project=arguments.project,
+            repository=arguments.repository,
+            image=arguments.image,
+        )
+    return release.docker_hub(
+        namespace=arguments.namespace, username=arguments.username, image=arguments.image
+    )
+
+
+async def run(arguments: argparse.Namespace, target: release.RegistryTarget | None) -> None:
+    build = pipelines.Build.from_environment(ROOT)
+    async with dagger.connection(dagger.Config(log_output=sys.stderr)):
+        match arguments.pipeline:
+            case "check":
+                await pipelines.run_check(build)
+            case "scan":
+                await pipelines.run_scan(build)
+            case "build":
+                await pipelines.run_build(build, output=arguments.output)
+            case "all":
+                await pipelines.run_all(build, output=arguments.output)
+            case "publish" if target is not None:
+                await pipelines.run_publish(build, target, password_env=arguments.password_env)
+            case _:
+                raise AssertionError(arguments.pipeline)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    cli = parser()
+    arguments = cli.parse_args(argv)
+    target = None
+    if arguments.pipeline == "publish":
+        try:
+            target = registry_target(arguments)
+        except ValueError as error:
+            cli.error(str(error))
+        if not os.environ.get(arguments.password_env):
+            cli.error(ERROR_MISSING_CREDENTIAL.format(name=arguments.password_env))
+    try:
+        anyio.run(run, arguments, target)
+    except pipelines.PipelineError as error:
+        print(f"pipeline {arguments.pipeline} {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

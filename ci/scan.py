@@ -1,0 +1,100 @@
+"""The `scan` pipeline: dependency audit, static analysis, IaC and image vulnerabilities."""
+
+from collections.abc import Sequence
+from typing import Final
+
+import dagger
+from dagger import dag
+
+from ci import checks
+
+# Pinned by tag and digest, mirrored in ci/images.Dockerfile where dependabot bumps them.
+CHECKOV_IMAGE: Final = (
+    "bridgecrew/checkov:3.3.26"
+    "@sha256:8e63f217cb084f1c1a067326a9cf6e37d54bdc82e5822210d50ca4e2f647dd93"
+)
+TRIVY_IMAGE: Final = (
+    "aquasec/trivy:0.74.0@sha256:62b1e65e8869bc4b4c6aa4fa2b21595256c7c2f6018a9d9ad61caf87187c1969"
+)
+
+TRIVY_CACHE_PATH: Final = "/root/.cache/trivy"
+TRIVY_CACHE_VOLUME: Final = "trivy-cache"
+IMAGE_TARBALL: Final = "/input/image.tar"
+CHECKOV_FRAMEWORKS: Final = ("terraform", "dockerfile", "github_actions")
+# Fail only on what can be fixed now: an unfixed CVE in the base image blocks nobody usefully.
+TRIVY_FAILING_SEVERITIES: Final = "CRITICAL,HIGH"
+
+
+def static_scans(
+    python: dagger.Container, *, shell_script_paths: Sequence[str]
+) -> dict[str, dagger.Container]:
+    """pip-audit, bandit, hadolint, zizmor and shellcheck from the locked dev tools."""
+    commands = checks.static_scan_commands(shell_script_paths=shell_script_paths)
+    return {name: python.with_exec(list(command)) for name, command in commands.items()}
+
+
+def checkov(source: dagger.Directory) -> dagger.Container:
+    """Checkov over terraform/, the Dockerfile and the workflows."""
+    return (
+        dag.container()
+        .from_(CHECKOV_IMAGE)
+        .with_directory("/src", source)
+        .with_workdir("/src")
+        .with_exec(
+            [
+                "checkov",
+                "--directory",
+                ".",
+                "--framework",
+                *CHECKOV_FRAMEWORKS,
+                "--skip-path",
+                "ci/images.Dockerfile",  # a pin list for dependabot, never built
+                "--skip-download",
+                "--compact",
+                "--quiet",
+            ]
+        )
+    )
+
+
+def image_vulnerabilities(image: dagger.Container) -> dagger.Container:
+    """Trivy over the built image's tarball; exits non-zero on fixable critical or high CVEs."""
+    return (
+        dag.container()
+        .from_(TRIVY_IMAGE)
+        .with_mounted_cache(TRIVY_CACHE_PATH, dag.cache_volume(TRIVY_CACHE_VOLUME))
+        .with_mounted_file(IMAGE_TARBALL, image.as_tarball())
+        .with_exec(
+            [
+                "trivy",
+                "image",
+                "--cache-dir",
+                TRIVY_CACHE_PATH,
+                "--input",
+                IMAGE_TARBALL,
+                "--scanners",
+                "vuln",
+                "--severity",
+                TRIVY_FAILING_SEVERITIES,
+                "--ignore-unfixed",
+                "--exit-code",
+                "1",
+                "--no-progress",
+            ]
+        )
+    )
+
+
+def scan(
+    source: dagger.Directory,
+    python: dagger.Container,
+    image: dagger.Container,
+    *,
+    shell_script_paths: Sequence[str],
+) -> dict[str, dagger.Container]:
+    """Every scan step by name; they are independent and run side by side."""
+    return {
+        **static_scans(python, shell_script_paths=shell_script_paths),
+        "checkov": checkov(source),
+        "trivy": image_vulnerabilities(image),
+    }
