@@ -1,0 +1,140 @@
+#!/bin/sh
+# Renders the edge configuration for one target into a directory nginx loads:
+#
+#   nginx/render.sh compose|vm OUTPUT_DIR      then: nginx -c OUTPUT_DIR/nginx.conf
+#
+# Settings come from the environment: the app's own variables, so the body
+# limits cannot drift from the app's, and EDGE_* for the edge itself (defaults
+# per target below; docs/edge.md lists them). Templates go through envsubst
+# restricted to the names in SUBSTITUTED, so nginx's own $variables pass through.
+set -eu
+
+fail() {
+	echo "render.sh: $*" >&2
+	exit 1
+}
+
+[ $# -eq 2 ] || fail "usage: render.sh compose|vm OUTPUT_DIR"
+target=$1
+out=$2
+source_dir=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
+
+require_bytes() {
+	case $2 in
+	'' | *[!0-9]*) fail "$1 must be a whole number of bytes, got '$2'" ;;
+	esac
+}
+
+# Values end up inside nginx directives: refuse anything that could end one.
+require_plain() {
+	case $2 in
+	'' | *[\;\{\}\"\'\ \	\\]* | *'
+'*) fail "$1 must be a single word without ; { } quotes or spaces, got '$2'" ;;
+	esac
+}
+
+: "${FILES_SMALL_UPLOAD_MAX_BYTES:=10485760}"
+: "${FILES_MAX_BYTES:=536870912}"
+require_bytes FILES_SMALL_UPLOAD_MAX_BYTES "$FILES_SMALL_UPLOAD_MAX_BYTES"
+require_bytes FILES_MAX_BYTES "$FILES_MAX_BYTES"
+# A multipart upload is the file plus its framing (boundary lines, part
+# headers, a few hundred bytes), so the edge allows 64 KiB over the app's
+# file limit; the app itself makes the exact check on the file.
+EDGE_SMALL_BODY_MAX_BYTES=$((FILES_SMALL_UPLOAD_MAX_BYTES + 65536))
+# A direct upload (PUT of the raw bytes) is exactly the file.
+EDGE_LARGE_BODY_MAX_BYTES=$FILES_MAX_BYTES
+
+case $target in
+compose)
+	: "${APP_UPSTREAM:=app:8000}"
+	: "${EDGE_NGINX_USER:=nginx}"
+	: "${EDGE_PID_FILE:=/var/run/nginx.pid}"
+	: "${EDGE_TEMP_DIR:=/var/cache/nginx}"
+	: "${EDGE_ACCESS_LOG:=/dev/stdout}"
+	: "${EDGE_ERROR_LOG:=stderr}"
+	: "${EDGE_LISTEN_ADDRESSES:=0.0.0.0}"
+	: "${EDGE_HTTP_PORT:=80}"
+	;;
+vm)
+	: "${EDGE_DOMAIN:?EDGE_DOMAIN is required: the name the certificate is issued for}"
+	case $EDGE_DOMAIN in
+	*[!A-Za-z0-9.-]* | .* | *.) fail "EDGE_DOMAIN is not a domain name: '$EDGE_DOMAIN'" ;;
+	esac
+	: "${APP_UPSTREAM:=127.0.0.1:8000}"
+	: "${APP_VAR_DIR:=/var/lib/overengineered-backend}"
+	: "${EDGE_NGINX_USER:=www-data}"
+	: "${EDGE_PID_FILE:=/run/nginx.pid}"
+	: "${EDGE_TEMP_DIR:=/var/lib/nginx}"
+	: "${EDGE_ACCESS_LOG:=/var/log/nginx/access.log}"
+	: "${EDGE_ERROR_LOG:=/var/log/nginx/error.log}"
+	: "${EDGE_LISTEN_ADDRESSES:=0.0.0.0 [::]}"
+	: "${EDGE_HTTP_PORT:=80}"
+	: "${EDGE_HTTPS_PORT:=443}"
+	: "${EDGE_TLS_CERT:=/etc/letsencrypt/live/$EDGE_DOMAIN/fullchain.pem}"
+	: "${EDGE_TLS_KEY:=/etc/letsencrypt/live/$EDGE_DOMAIN/privkey.pem}"
+	: "${EDGE_ACME_WEBROOT:=/var/www/acme}"
+	: "${EDGE_CLOUDFLARE:=0}"
+	: "${EDGE_ORIGIN_PULL_CA:=}"
+	: "${FILES_LOCAL_ACCEL_REDIRECT_PREFIX:=}"
+	EDGE_MEDIA_DIR=$APP_VAR_DIR/media
+	if [ "$EDGE_HTTPS_PORT" = 443 ]; then EDGE_HTTPS_PORT_SUFFIX=''; else EDGE_HTTPS_PORT_SUFFIX=:$EDGE_HTTPS_PORT; fi
+	for name in APP_VAR_DIR EDGE_TLS_CERT EDGE_TLS_KEY EDGE_ACME_WEBROOT EDGE_HTTPS_PORT; do
+		eval "require_plain $name \"\$$name\""
+	done
+	;;
+*) fail "unknown target '$target' (compose or vm)" ;;
+esac
+for name in APP_UPSTREAM EDGE_NGINX_USER EDGE_PID_FILE EDGE_TEMP_DIR EDGE_ACCESS_LOG EDGE_ERROR_LOG EDGE_HTTP_PORT; do
+	eval "require_plain $name \"\$$name\""
+done
+
+# shellcheck disable=SC2016 # envsubst takes the names literally
+SUBSTITUTED='${APP_UPSTREAM} ${EDGE_NGINX_USER} ${EDGE_PID_FILE} ${EDGE_TEMP_DIR}
+${EDGE_ACCESS_LOG} ${EDGE_ERROR_LOG} ${EDGE_SMALL_BODY_MAX_BYTES} ${EDGE_LARGE_BODY_MAX_BYTES}
+${EDGE_DOMAIN} ${EDGE_TLS_CERT} ${EDGE_TLS_KEY} ${EDGE_ACME_WEBROOT} ${EDGE_HTTPS_PORT_SUFFIX}
+${FILES_LOCAL_ACCEL_REDIRECT_PREFIX} ${EDGE_MEDIA_DIR}'
+export APP_UPSTREAM EDGE_NGINX_USER EDGE_PID_FILE EDGE_TEMP_DIR EDGE_ACCESS_LOG EDGE_ERROR_LOG \
+	EDGE_SMALL_BODY_MAX_BYTES EDGE_LARGE_BODY_MAX_BYTES EDGE_DOMAIN EDGE_TLS_CERT EDGE_TLS_KEY \
+	EDGE_ACME_WEBROOT EDGE_HTTPS_PORT_SUFFIX FILES_LOCAL_ACCEL_REDIRECT_PREFIX EDGE_MEDIA_DIR
+
+render() {
+	envsubst "$SUBSTITUTED" <"$source_dir/$1" >"$out/$2"
+}
+
+listen() { # port [parameters]
+	for address in $EDGE_LISTEN_ADDRESSES; do
+		printf 'listen %s:%s%s;\n' "$address" "$1" "${2:-}"
+	done
+}
+
+mkdir -p "$out/snippets" "$out/cloudflare" "$out/generated"
+cp "$source_dir"/snippets/*.conf "$out/snippets/"
+cp "$source_dir/cloudflare/ips.conf" "$out/cloudflare/"
+render nginx.conf.template nginx.conf
+render "sites/$target.conf.template" site.conf
+render snippets/app-locations.conf.template snippets/app-locations.conf
+listen "$EDGE_HTTP_PORT" >"$out/generated/listen-http.conf"
+
+if [ "$target" = vm ]; then
+	render snippets/acme-challenge.conf.template snippets/acme-challenge.conf
+	listen "$EDGE_HTTPS_PORT" ' ssl http2' >"$out/generated/listen-https.conf"
+	options=$out/generated/options.conf
+	: >"$options"
+	case $EDGE_CLOUDFLARE in
+	1) echo 'include snippets/cloudflare-real-ip.conf;' >>"$options" ;;
+	0) ;;
+	*) fail "EDGE_CLOUDFLARE must be 0 or 1, got '$EDGE_CLOUDFLARE'" ;;
+	esac
+	if [ -n "$EDGE_ORIGIN_PULL_CA" ]; then
+		[ "$EDGE_CLOUDFLARE" = 1 ] || fail "EDGE_ORIGIN_PULL_CA needs EDGE_CLOUDFLARE=1"
+		cp "$EDGE_ORIGIN_PULL_CA" "$out/cloudflare/origin-pull-ca.pem"
+		echo 'include snippets/cloudflare-origin-pull.conf;' >>"$options"
+	fi
+	if [ -n "$FILES_LOCAL_ACCEL_REDIRECT_PREFIX" ]; then
+		case $FILES_LOCAL_ACCEL_REDIRECT_PREFIX in
+		/*[!A-Za-z0-9_/-]* | [!/]*) fail "FILES_LOCAL_ACCEL_REDIRECT_PREFIX must be a path like /_protected" ;;
+		esac
+		render snippets/accel-redirect.conf.template generated/accel-redirect.conf
+		echo 'include generated/accel-redirect.conf;' >>"$options"
+	fi
+fi
