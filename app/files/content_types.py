@@ -94,14 +94,19 @@ def content_check(*, head: bytes, is_whole: bool, declared: str | None, filename
             code="type_mismatch",
             status=422,
         )
+    extension_check(filename, sniffed)
+    return sniffed
+
+
+def extension_check(filename: str, content_type: str) -> None:
+    """A name's last extension, if it has one, must fit the type (no `photo.png.html`)."""
     extension = filename_extension(filename)
-    if extension is not None and extension not in EXTENSIONS[sniffed]:
+    if extension is not None and extension not in EXTENSIONS[content_type]:
         raise Problem(
-            EXTENSION_MISMATCH.format(extension=extension, content_type=sniffed),
+            EXTENSION_MISMATCH.format(extension=extension, content_type=content_type),
             code="extension_mismatch",
             status=422,
         )
-    return sniffed
 
 
 def _allowed() -> str:

@@ -24,7 +24,7 @@ class FilePageOut(Schema):
 
 class UploadStartIn(Schema):
     filename: Annotated[str, Field(min_length=1, max_length=1024)]
-    size: Annotated[int, Field(ge=0, le=2**53)]
+    size: Annotated[int, Field(ge=1, le=2**53, description="Bytes; at least 1.")]
     content_type: Annotated[str, Field(min_length=1, max_length=255)]
     checksum: Annotated[
         str | None,
