@@ -21,10 +21,19 @@ LINT_COMMANDS: Final[tuple[Command, ...]] = (
     ("pyright",),
 )
 TEST_COMMAND: Final[Command] = ("pytest",)
-# Debian packages the test suite drives for real (nginx configs, ACME issuance, load, Nix
+# Debian packages the test suite drives for real (Postgres, nginx configs, ACME issuance, load, Nix
 # parsing); `.ci/run` installs `python3 -m ci.checks system-packages`, the check container
 # the same list.
-SYSTEM_PACKAGES: Final[tuple[str, ...]] = ("nginx", "certbot", "pebble", "wrk", "nix-bin")
+SYSTEM_PACKAGES: Final[tuple[str, ...]] = (
+    "postgresql",
+    "nginx",
+    "certbot",
+    "pebble",
+    "wrk",
+    "gettext-base",
+    "curl",
+    "nix-bin",
+)
 
 # Where the scan pipeline writes the locked dependency list it audits.
 REQUIREMENTS_EXPORT: Final = "build/requirements.lock.txt"

@@ -70,7 +70,15 @@ def live_app(
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             _app_command(
-                "serve", "--host", host, "--port", str(port), "--workers", str(workers), "--no-migrate", *serve_args
+                "serve",
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--no-migrate",
+                *serve_args,
             ),
             env=environment,
             stdout=log,
@@ -79,7 +87,13 @@ def live_app(
     base_url = f"http://{host}:{port}"
     try:
         _wait_healthy(base_url, process, log_path)
-        yield LiveApp(base_url=base_url, port=port, token=issued.stdout.strip(), log_path=log_path, process=process)
+        yield LiveApp(
+            base_url=base_url,
+            port=port,
+            token=issued.stdout.strip(),
+            log_path=log_path,
+            process=process,
+        )
     finally:
         process.terminate()
         try:

@@ -4,7 +4,6 @@ Postgres refuses to run as root, so as root the cluster belongs to the
 `postgres` user and its commands run through `runuser`.
 """
 
-import glob
 import os
 import shutil
 import subprocess
@@ -17,12 +16,10 @@ from tests.support.ports import free_port
 
 def postgres_bin_dir() -> Path | None:
     """The newest installed server's bin directory, found at run time."""
-    candidates = sorted(
-        glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name)
-    )
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda path: int(path.parent.name))
     for candidate in reversed(candidates):
-        if (Path(candidate) / "pg_ctl").exists():
-            return Path(candidate)
+        if (candidate / "pg_ctl").exists():
+            return candidate
     found = shutil.which("pg_ctl")
     return Path(found).parent if found else None
 
@@ -48,7 +45,10 @@ class PostgresCluster:
 
     def version(self) -> str:
         out = subprocess.run(
-            [str(self.bin_dir / "postgres"), "--version"], capture_output=True, text=True, check=True
+            [str(self.bin_dir / "postgres"), "--version"],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         return out.stdout.strip()
 
