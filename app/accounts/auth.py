@@ -1,13 +1,18 @@
 """How API requests authenticate: a bearer token, or the browser session."""
 
-from typing import Any
+from typing import cast
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
+from ninja import utils as ninja_utils
+from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from app.accounts.models import User
 from app.accounts.selectors import user_by_token
+
+CSRF_FAILED = "CSRF check failed: send the X-CSRFToken header with the csrftoken cookie's value."
 
 
 class BearerTokenAuth(HttpBearer):
@@ -16,7 +21,7 @@ class BearerTokenAuth(HttpBearer):
     async def authenticate(self, request: HttpRequest, token: str) -> User | None:  # type: ignore[override]
         user = await user_by_token(secret=token)
         if user is not None:
-            request.user = user
+            request.user = user  # pyright: ignore[reportAttributeAccessIssue]
         return user
 
 
@@ -25,9 +30,19 @@ class SessionUserAuth(APIKeyCookie):
 
     param_name: str = settings.SESSION_COOKIE_NAME
 
-    async def authenticate(self, request: HttpRequest, key: str | None) -> Any:  # type: ignore[override]
-        user = await request.auser()
-        return user if user.is_authenticated and user.is_active else None
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # CSRF is checked in authenticate(), once a session is known to sign the
+        # request: a caller with no session (or a dead bearer token) gets 401.
+        return cast(str | None, request.COOKIES.get(self.param_name))  # pyright: ignore[reportUnknownMemberType]
+
+    async def authenticate(self, request: HttpRequest, key: str | None) -> User | None:  # type: ignore[override]
+        user = cast(User | AnonymousUser, await request.auser())  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+        if not isinstance(user, User) or not user.is_active:
+            return None
+        is_exempt = getattr(request, "_ninja_csrf_exempt", False)  # an operation's csrf_exempt
+        if self.csrf and not is_exempt and ninja_utils.check_csrf(request) is not None:  # pyright: ignore[reportUnknownMemberType]
+            raise HttpError(403, CSRF_FAILED)
+        return user
 
 
 bearer_auth = BearerTokenAuth()

@@ -7,6 +7,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from app.accounts.models import User
 from app.accounts.services import token_create
+from app.core.problems import Problem
+
+NO_SUCH_USER = "no user with email {email} (use --create-user)"
 
 
 class Command(BaseCommand):
@@ -23,7 +26,11 @@ class Command(BaseCommand):
         user = User.objects.filter(email__iexact=email).first()
         if user is None:
             if not options["create_user"]:
-                raise CommandError(f"no user with email {email} (use --create-user)")
+                raise CommandError(NO_SUCH_USER.format(email=email))
             user = User.objects.create_user(username=email, email=email)
-        issued = async_to_sync(token_create)(user=user, name=options["name"], ttl_days=options["ttl_days"])
-        self.stdout.write(issued.secret)
+        try:
+            issued = async_to_sync(token_create)(user=user, name=options["name"], ttl_days=options["ttl_days"])
+        except Problem as problem:
+            raise CommandError(problem.detail) from problem
+        # Only the secret on stdout, so `TOKEN=$(app issue_token …)` works.
+        self.stdout.write(issued.secret)  # pyright: ignore[reportUnknownMemberType]
