@@ -5,7 +5,7 @@
 #
 # Settings come from the environment: the app's own variables, so the body
 # limits cannot drift from the app's, and EDGE_* for the edge itself (defaults
-# per target below; docs/edge.md lists them). Templates go through envsubst
+# per target below; nginx/README.md lists them). Templates go through envsubst
 # restricted to the names in SUBSTITUTED, so nginx's own $variables pass through.
 set -eu
 

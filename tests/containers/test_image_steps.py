@@ -7,6 +7,7 @@ a temporary directory; everything else is the Dockerfile's own text.
 """
 
 import os
+import secrets
 import re
 import shlex
 import shutil
@@ -133,7 +134,7 @@ def _production_env(replay: Replay) -> dict[str, str]:
     """What a deployment must add; healthz touches neither the database nor the bucket."""
     return {
         **replay.env,
-        "DJANGO_SECRET_KEY": "k" * 64,
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": ALLOWED_HOST,
         "DATABASE_URL": "postgres://app:unused@127.0.0.1:9/app",
         "GCS_BUCKET": "unused-bucket",

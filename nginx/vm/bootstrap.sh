@@ -2,7 +2,7 @@
 # From a bare Debian 12/13 VM to the app serving HTTPS behind nginx, with
 # certbot renewing the certificate. Run as root from a checkout at
 # /opt/overengineered-backend after writing /etc/overengineered-backend/app.env
-# (from app.env.example) and pointing the domain at this VM (docs/edge.md).
+# (from app.env.example) and pointing the domain at this VM (nginx/README.md).
 # Rerun it to deploy a new checkout: every step is idempotent.
 set -eu
 
@@ -21,7 +21,7 @@ here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 repo=$(CDPATH='' cd -- "$here/../.." && pwd)
 [ "$(id -u)" = 0 ] || fail "run as root"
 [ "$repo" = "$APP_DIR" ] || fail "the checkout must be at $APP_DIR (it is at $repo)"
-[ -f "$ENV_FILE" ] || fail "write $ENV_FILE first (from deploy/vm/app.env.example)"
+[ -f "$ENV_FILE" ] || fail "write $ENV_FILE first (from nginx/vm/app.env.example)"
 set -a
 # shellcheck source=/dev/null
 . "$ENV_FILE"

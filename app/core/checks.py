@@ -1,0 +1,25 @@
+"""Checks that stand in for Django's where the project replaced its middleware."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, register
+
+# Django's deploy checks look for these exact paths; the project uses the
+# event-loop subclasses from `app.core.inline_middleware` in their place.
+REPLACED_MIDDLEWARE = {
+    "django.middleware.security.SecurityMiddleware": "app.core.inline_middleware.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware": "app.core.inline_middleware.XFrameOptionsMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware": "app.core.inline_middleware.CsrfViewMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware": "app.core.inline_middleware.SessionMiddleware",
+}
+MIDDLEWARE_MISSING = "{replacement} (standing in for {original}) is not in MIDDLEWARE."
+
+
+@register(Tags.security)
+def replaced_middleware_present(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    return [
+        Error(MIDDLEWARE_MISSING.format(replacement=replacement, original=original), id="core.E001")
+        for original, replacement in REPLACED_MIDDLEWARE.items()
+        if replacement not in settings.MIDDLEWARE
+    ]
