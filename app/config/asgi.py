@@ -1,6 +1,7 @@
-"""The ASGI application: Django, with static files served in front of it."""
+"""The ASGI application: Django, with static files served in front of it, and telemetry when on."""
 
 import os
+from typing import Any
 
 from django.conf import settings
 from django.core.asgi import get_asgi_application
@@ -9,6 +10,11 @@ from servestatic import ServeStaticASGI
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.config.settings")
 
 django_application = get_asgi_application()
-application = ServeStaticASGI(
+application: Any = ServeStaticASGI(
     django_application, root=settings.STATIC_ROOT, prefix=settings.STATIC_URL, max_age=3600
 )
+if settings.OTEL_ENABLED:
+    # Each uvicorn worker imports this module, so each sets up its own exporters.
+    from app.core import telemetry
+
+    application = telemetry.instrument(application)

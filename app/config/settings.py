@@ -313,6 +313,24 @@ if IS_PRODUCTION:
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
 
+# --- Telemetry --------------------------------------------------------------
+
+# OpenTelemetry is on when an OTLP endpoint is set (and OTEL_SDK_DISABLED is not);
+# the SDK reads the other standard OTEL_* variables itself (see app/core/telemetry.py).
+_OTLP_ENDPOINTS = ("", "_TRACES", "_METRICS", "_LOGS")
+OTEL_ENABLED = not env.boolean("OTEL_SDK_DISABLED", False) and any(
+    env.is_set(f"OTEL_EXPORTER_OTLP{signal}_ENDPOINT") for signal in _OTLP_ENDPOINTS
+)
+# OTEL_TRACES_EXPORTER=none (or METRICS, LOGS) switches one signal off.
+OTEL_DISABLED_SIGNALS = frozenset(
+    signal
+    for signal in ("traces", "metrics", "logs")
+    if env.choice(f"OTEL_{signal.upper()}_EXPORTER", ("otlp", "none"), "otlp") == "none"
+)
+if OTEL_ENABLED:
+    # Outermost, so every response gets its route; async-capable, so no thread hop.
+    MIDDLEWARE.insert(0, "app.core.telemetry.RouteMiddleware")
+
 # --- Logging ----------------------------------------------------------------
 
 # One JSON line per request from the app itself (uvicorn's own access log is off).

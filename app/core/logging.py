@@ -1,24 +1,30 @@
-"""One JSON object per log line, carrying the request id."""
+"""One JSON object per log line, carrying the request id and the trace context."""
 
 import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from opentelemetry import trace
+
 from app.core.request_context import request_id_var
 
 # Attributes every LogRecord has; anything else was passed in `extra=`.
-_STANDARD_ATTRIBUTES = frozenset(
-    vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys() | {"message", "asctime"}
-)
+_STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys() | {"message", "asctime"})
 
 
 class RequestContextFilter(logging.Filter):
-    """Adds the current request id to every record."""
+    """Adds the current request id, and the trace and span ids when a span is current."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
             record.request_id = request_id_var.get()
+        if not hasattr(record, "trace_id"):
+            # Only inside a valid span, i.e. never while telemetry is off.
+            context = trace.get_current_span().get_span_context()
+            if context.is_valid:
+                record.trace_id = format(context.trace_id, "032x")
+                record.span_id = format(context.span_id, "016x")
         return True
 
 

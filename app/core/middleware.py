@@ -8,6 +8,7 @@ from asgiref.sync import markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
 
 from app.core.request_context import request_id_from_header, request_id_var
+from app.core.telemetry import loggable_path
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
@@ -42,7 +43,8 @@ class RequestContextMiddleware:
                     "request",
                     extra={
                         "method": request.method,
-                        "path": request.path,
+                        # Never a signed token: such paths are logged as their route.
+                        "path": loggable_path(request),
                         "status": response.status_code,
                         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                         "client_ip": request.META.get("REMOTE_ADDR"),

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from app.accounts.models import User
+from app.core import telemetry
 from app.core.problems import NotFound, Problem
 from app.files import blobs
 from app.files.content_types import SNIFF_BYTES, content_check, declared_type_check
@@ -121,9 +122,11 @@ def _read_head_and_md5(stream: IO[bytes]) -> tuple[bytes, str]:
     return head, md5
 
 
+@telemetry.traced("upload.small")
 async def file_upload(*, owner: User, upload: UploadedFile) -> File:
     """The small-upload path: the multipart body was spooled to disk by Django."""
     size = upload.size or 0
+    telemetry.upload_started(kind="small", size=size)
     _size_check(size, limit=min(settings.FILES_SMALL_UPLOAD_MAX_BYTES, settings.FILES_MAX_BYTES))
     filename = filename_clean(upload.name or "")
     head, md5 = await asyncio.to_thread(_read_head_and_md5, upload.file)
@@ -137,12 +140,15 @@ async def file_upload(*, owner: User, upload: UploadedFile) -> File:
         await asyncio.to_thread(
             blobs.save, file.storage_key, upload.file, size=size, content_type=content_type, filename=filename
         )
-        return await sync_to_async(_mark_ready)(file=file, checksum_md5=md5)
+        ready = await sync_to_async(_mark_ready)(file=file, checksum_md5=md5)
     except BaseException:
         await _discard(file)
         raise
+    telemetry.upload_completed(kind="small", size=size)
+    return ready
 
 
+@telemetry.traced("upload.start")
 async def upload_start(
     *,
     owner: User,
@@ -153,6 +159,7 @@ async def upload_start(
     resumable: bool,
 ) -> tuple[File, blobs.UploadTarget, datetime]:
     """Reserves quota for a direct upload and returns where to PUT the bytes."""
+    telemetry.upload_started(kind="direct", size=size)
     _size_check(size, limit=settings.FILES_MAX_BYTES)
     clean_name = filename_clean(filename)
     normalised_type = declared_type_check(content_type)
@@ -184,6 +191,7 @@ async def _owned(*, owner: User, file_id: uuid.UUID) -> File:
     return file
 
 
+@telemetry.traced("upload.complete")
 async def upload_complete(*, owner: User, file_id: uuid.UUID) -> File:
     """Verifies the uploaded object against the declaration; the file becomes ready or is removed."""
     file = await _owned(owner=owner, file_id=file_id)
@@ -211,6 +219,7 @@ async def upload_complete(*, owner: User, file_id: uuid.UUID) -> File:
     except Problem as problem:
         raise await _reject(file, problem) from None
     logger.info("upload completed", extra={"file_id": str(file.id), "size": file.size})
+    telemetry.upload_completed(kind="direct", size=file.size)
     return ready
 
 
@@ -219,6 +228,7 @@ async def file_delete(*, owner: User, file_id: uuid.UUID) -> None:
     await _discard(file)
 
 
+@telemetry.traced("download.sign")
 async def file_download_url(*, owner: User, file_id: uuid.UUID) -> tuple[File, str]:
     file = await _owned(owner=owner, file_id=file_id)
     if file.status != File.Status.READY:

@@ -40,7 +40,8 @@ class Command(BaseCommand):
             reload=options["reload"],
             loop="uvloop",
             http="httptools",
-            lifespan="off",
+            # Django has no lifespan support; telemetry answers it to flush at shutdown.
+            lifespan="on" if settings.OTEL_ENABLED else "off",
             proxy_headers=True,
             forwarded_allow_ips=options["forwarded_allow_ips"],
             access_log=False,
