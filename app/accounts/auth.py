@@ -33,7 +33,7 @@ class SessionUserAuth(APIKeyCookie):
     def _get_key(self, request: HttpRequest) -> str | None:
         # CSRF is checked in authenticate(), once a session is known to sign the
         # request: a caller with no session (or a dead bearer token) gets 401.
-        return cast(str | None, request.COOKIES.get(self.param_name))  # pyright: ignore[reportUnknownMemberType]
+        return request.COOKIES.get(self.param_name)
 
     async def authenticate(self, request: HttpRequest, key: str | None) -> User | None:  # type: ignore[override]
         user = cast(User | AnonymousUser, await request.auser())  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]

@@ -2,7 +2,7 @@
 
 import logging
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
@@ -40,7 +40,8 @@ class ProblemNinjaAPI(NinjaAPI):
     """Documents the problem-details error responses on every operation."""
 
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
-        schema = super().get_openapi_schema(*args, **kwargs)
+        # ninja's OpenAPISchema subclasses a bare `dict`, so its items are untyped.
+        schema = cast(dict[str, Any], super().get_openapi_schema(*args, **kwargs))
         schemas = schema.setdefault("components", {}).setdefault("schemas", {})
         schemas["Problem"] = {
             "type": "object",

@@ -8,13 +8,17 @@ real services; a missing or malformed value stops start-up naming it.
 import secrets
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.csp import CSP  # pyright: ignore[reportMissingTypeStubs]
+
+# django-types lags Django 6.1: it has no django.utils.csp, so CSP is used as Any below.
+from django.utils.csp import CSP as _UntypedCSP  # noqa: N811  # pyright: ignore[reportMissingImports, reportUnknownVariableType]
 
 from app.config.env import MISSING, Env
+
+CSP = cast(Any, _UntypedCSP)
 
 env = Env()
 
@@ -96,7 +100,7 @@ MIDDLEWARE = [
 ROOT_URLCONF = "app.config.urls"
 ASGI_APPLICATION = "app.config.asgi.application"
 
-TEMPLATES = [
+TEMPLATES: list[dict[str, Any]] = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [],

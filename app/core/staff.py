@@ -73,12 +73,13 @@ class StaffAdminSite(admin.AdminSite):
     def login(  # type: ignore[override]
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        index = cast(str, urls.reverse("admin:index", current_app=self.name))  # pyright: ignore[reportUnknownMemberType]
+        index = urls.reverse("admin:index", current_app=self.name)
         refused = _guard(request)
         if refused is not None and _visitor(request).is_authenticated:
             return refused
         # Where the visitor was going, if it is on this site.
-        safe_next = cast(str, auth_views.LoginView().get_redirect_url(request))  # pyright: ignore[reportUnknownMemberType]
+        # django-types lags Django: get_redirect_url() also takes a request, for use outside the view.
+        safe_next = cast(str, auth_views.LoginView().get_redirect_url(request))  # pyright: ignore[reportCallIssue]
         next_url = safe_next or index
         if refused is not None:
             return _to_sign_in(next_url)

@@ -12,12 +12,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from django.conf import settings
 from django.core.files import File as DjangoFile
 from django.core.files.storage import default_storage
-from django.utils.http import content_disposition_header
+
+# django-types lags Django 6.1: it has no content_disposition_header (added in Django 4.2).
+from django.utils.http import content_disposition_header  # pyright: ignore[reportAttributeAccessIssue, reportUnknownVariableType]
 
 from app.files import local_urls
 from app.integrations import cloud_cdn, gcs
@@ -49,7 +51,7 @@ def storage_key(*, owner_id: object, file_id: object) -> str:
 
 def attachment_header(filename: str) -> str:
     """`Content-Disposition: attachment` with the name encoded per RFC 6266."""
-    header = content_disposition_header(as_attachment=True, filename=filename)
+    header = cast(str | None, content_disposition_header(as_attachment=True, filename=filename))
     assert header is not None  # noqa: S101 - always set for attachments
     return header
 
@@ -63,7 +65,8 @@ def md5_b64_of(stream: IO[bytes]) -> str:
 
 def save(key: str, stream: IO[bytes], *, size: int, content_type: str, filename: str) -> None:
     content = DjangoFile(stream, name=key)
-    content.size = size
+    # Django's File.size is a cached_property, which django-types declares read-only.
+    content.size = size  # pyright: ignore[reportAttributeAccessIssue]
     default_storage.save(key, content)
     metadata_set(key, content_type=content_type, filename=filename)
 

@@ -13,6 +13,7 @@ class File(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="files")
+    owner_id: uuid.UUID  # the column behind `owner`, which Django adds; declared for the type checker
     # Generated from the owner's and the file's ids, never from the filename.
     storage_key = models.CharField(max_length=120, unique=True)
     filename = models.CharField(max_length=255)

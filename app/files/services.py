@@ -70,12 +70,12 @@ def _reserve(*, owner_id: uuid.UUID, file: File) -> File:
 def _mark_ready(*, file: File, checksum_md5: str) -> File:
     now = timezone.now()
     with transaction.atomic():
-        owner_lock(file.owner_id)  # pyright: ignore[reportAttributeAccessIssue]
+        owner_lock(file.owner_id)
         current = File.objects.select_for_update().get(id=file.id)
         if current.status == File.Status.READY:
             return current
         # Again at completion: other uploads may have completed meanwhile.
-        quota_check(file.owner_id, now, size=file.size, excluding=file.id)  # pyright: ignore[reportAttributeAccessIssue]
+        quota_check(file.owner_id, now, size=file.size, excluding=file.id)
         current.status = File.Status.READY
         current.checksum_md5 = checksum_md5
         current.completed_at = now

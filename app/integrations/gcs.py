@@ -5,20 +5,71 @@ when a GCS call is made, never at start-up in embedded mode.
 """
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from django.conf import settings
 from storages.backends.gcloud import GoogleCloudStorage
 
 if TYPE_CHECKING:
-    from google.cloud.storage import Blob, Bucket, Client
+    from google.cloud.storage import Client
 
 # The emulator's host, set by the standard variable the client library reads.
 EMULATOR_VARIABLE = "STORAGE_EMULATOR_HOST"
+NO_RESUMABLE_SESSION = "GCS answered no resumable upload session URI for {key!r}"
+
+
+# google-cloud-storage has no type annotations: these protocols type the part of it used here.
+class _Blob(Protocol):
+    name: str
+    content_type: str | None
+    content_disposition: str | None
+
+    @property
+    def size(self) -> int | None: ...
+    @property
+    def md5_hash(self) -> str | None: ...
+    @property
+    def updated(self) -> datetime | None: ...
+
+    def download_as_bytes(self, *, start: int, end: int) -> bytes: ...
+    def patch(self) -> None: ...
+    def delete(self) -> None: ...
+    def generate_signed_url(
+        self,
+        *,
+        version: str,
+        expiration: datetime,
+        method: str,
+        headers: dict[str, str] | None,
+        response_type: str | None,
+        response_disposition: str | None,
+        api_access_endpoint: str | None,
+        **signing: Any,
+    ) -> str: ...
+    def create_resumable_upload_session(self, *, content_type: str, size: int) -> str | None: ...
+
+
+class _Bucket(Protocol):
+    def blob(self, blob_name: str) -> _Blob: ...
+    def get_blob(self, blob_name: str) -> _Blob | None: ...
+
+
+class _Client(Protocol):
+    def bucket(self, bucket_name: str) -> _Bucket: ...
+    def list_blobs(
+        self, bucket_or_name: str, *, prefix: str | None = None, max_results: int | None = None
+    ) -> Iterable[_Blob]: ...
+
+
+class _SigningIdentity(Protocol):
+    """Default credentials that sign through the IAM Credentials API (a service account's)."""
+
+    service_account_email: str
+    token: str
 
 
 @dataclass(frozen=True)
@@ -45,11 +96,15 @@ def client() -> "Client":
     return storage.Client(project=settings.GCS_PROJECT)
 
 
-def bucket() -> "Bucket":
-    return client().bucket(settings.GCS_BUCKET)
+def _typed_client() -> _Client:
+    return cast(_Client, client())
 
 
-def _blob(key: str) -> "Blob":
+def bucket() -> _Bucket:
+    return _typed_client().bucket(settings.GCS_BUCKET)
+
+
+def _blob(key: str) -> _Blob:
     return bucket().blob(key)
 
 
@@ -100,13 +155,13 @@ def object_delete(key: str) -> None:
 
 
 def object_keys(prefix: str) -> Iterator[str]:
-    for blob in client().list_blobs(settings.GCS_BUCKET, prefix=prefix):
+    for blob in _typed_client().list_blobs(settings.GCS_BUCKET, prefix=prefix):
         yield blob.name
 
 
 def ping() -> None:
     """Raises unless the bucket answers a listing."""
-    next(iter(client().list_blobs(settings.GCS_BUCKET, max_results=1)), None)
+    next(iter(_typed_client().list_blobs(settings.GCS_BUCKET, max_results=1)), None)
 
 
 def _signing_arguments() -> dict[str, Any]:
@@ -124,9 +179,10 @@ def _signing_arguments() -> dict[str, Any]:
 
     credentials, _ = google.auth.default()  # type: ignore[no-untyped-call]
     credentials.refresh(Request())  # type: ignore[no-untyped-call]
+    identity = cast(_SigningIdentity, credentials)
     return {
-        "service_account_email": credentials.service_account_email,
-        "access_token": credentials.token,
+        "service_account_email": identity.service_account_email,
+        "access_token": identity.token,
     }
 
 
@@ -156,4 +212,7 @@ def signed_url(
 
 def resumable_session(key: str, *, content_type: str, size: int) -> str:
     """A resumable upload session URI; the URI itself authorises the upload."""
-    return _blob(key).create_resumable_upload_session(content_type=content_type, size=size)
+    session = _blob(key).create_resumable_upload_session(content_type=content_type, size=size)
+    if session is None:
+        raise RuntimeError(NO_RESUMABLE_SESSION.format(key=key))
+    return session

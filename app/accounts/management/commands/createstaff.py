@@ -7,7 +7,7 @@ user who has already signed in with Google.
 
 import getpass
 import os
-from typing import Any, cast
+from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -25,7 +25,7 @@ GOOGLE_SIGN_IN_ONLY = "note: password sign-in is off here (ALLOW_PASSWORD_LOGIN)
 
 
 def _messages(error: ValidationError) -> str:
-    return " ".join(cast(list[str], error.messages))  # pyright: ignore[reportUnknownMemberType]
+    return " ".join(error.messages)
 
 
 class Command(BaseCommand):

@@ -16,6 +16,4 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         report = cleanup_run(dry_run=options["dry_run"])
         verb = "would remove" if options["dry_run"] else "removed"
-        self.stdout.write(
-            f"{verb} {report.expired_uploads} expired uploads and {report.orphan_objects} orphan objects"
-        )
+        self.stdout.write(f"{verb} {report.expired_uploads} expired uploads and {report.orphan_objects} orphan objects")
