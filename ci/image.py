@@ -6,9 +6,7 @@ import dagger
 from dagger import dag
 
 # Pinned by tag and digest, mirrored in ci/images.Dockerfile where dependabot bumps them.
-SYFT_IMAGE: Final = (
-    "anchore/syft:v1.51.0@sha256:678bfa565b60f747aac0f8e964fe5588a24445b8d0a480e91f6efd70020dfbb0"
-)
+SYFT_IMAGE: Final = "anchore/syft:v1.51.0@sha256:678bfa565b60f747aac0f8e964fe5588a24445b8d0a480e91f6efd70020dfbb0"
 
 IMAGE_TARBALL: Final = "/input/image.tar"
 SBOM_PATH: Final = "/output/sbom.spdx.json"
@@ -36,8 +34,6 @@ def sbom(image: dagger.Container) -> dagger.File:
         .with_env_variable("TMPDIR", SCRATCH_PATH)
         .with_directory("/output", dag.directory())
         .with_mounted_file(IMAGE_TARBALL, image.as_tarball())
-        .with_exec(
-            ["/syft", "scan", f"oci-archive:{IMAGE_TARBALL}", "--output", f"spdx-json={SBOM_PATH}"]
-        )
+        .with_exec(["/syft", "scan", f"oci-archive:{IMAGE_TARBALL}", "--output", f"spdx-json={SBOM_PATH}"])
         .file(SBOM_PATH)
     )

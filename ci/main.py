@@ -28,23 +28,15 @@ def parser() -> argparse.ArgumentParser:
     )
     pipeline = root.add_subparsers(dest="pipeline", required=True, metavar="PIPELINE")
     pipeline.add_parser("check", help="ruff, pyright and pytest against Postgres and GCS")
-    pipeline.add_parser(
-        "scan", help="pip-audit, bandit, hadolint, checkov, zizmor, shellcheck, trivy"
-    )
+    pipeline.add_parser("scan", help="pip-audit, bandit, hadolint, checkov, zizmor, shellcheck, trivy")
     for name, summary in (
         ("build", "the image from the Dockerfile, tagged by commit, with an SBOM"),
         ("all", "check, scan and build in one run"),
     ):
         command = pipeline.add_parser(name, help=summary)
-        command.add_argument(
-            "--output", type=Path, default=ROOT / "build", help="where image.tar and the SBOM go"
-        )
-    push = pipeline.add_parser(
-        "publish", help="push the image, print its digest, sign it in GitHub Actions"
-    )
-    push.add_argument(
-        "--registry", choices=("artifact-registry", "docker-hub"), default="artifact-registry"
-    )
+        command.add_argument("--output", type=Path, default=ROOT / "build", help="where image.tar and the SBOM go")
+    push = pipeline.add_parser("publish", help="push the image, print its digest, sign it in GitHub Actions")
+    push.add_argument("--registry", choices=("artifact-registry", "docker-hub"), default="artifact-registry")
     push.add_argument("--location", help="Artifact Registry location, e.g. europe-west1")
     push.add_argument("--project", help="Google Cloud project ID (Artifact Registry)")
     push.add_argument("--repository", help="Artifact Registry repository name")
@@ -80,9 +72,7 @@ def registry_target(arguments: argparse.Namespace) -> release.RegistryTarget:
             repository=arguments.repository,
             image=arguments.image,
         )
-    return release.docker_hub(
-        namespace=arguments.namespace, username=arguments.username, image=arguments.image
-    )
+    return release.docker_hub(namespace=arguments.namespace, username=arguments.username, image=arguments.image)
 
 
 async def run(arguments: argparse.Namespace, target: release.RegistryTarget | None) -> None:

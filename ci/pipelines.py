@@ -71,9 +71,7 @@ def scan_plan(build: Build) -> dict[str, dagger.Container]:
     )
 
 
-def publish_plan(
-    build: Build, target: release.RegistryTarget, *, password_env: str
-) -> dagger.Container:
+def publish_plan(build: Build, target: release.RegistryTarget, *, password_env: str) -> dagger.Container:
     """The built image, authenticated to the target registry."""
     return publish.authenticated(image_plan(build), target, publish.secret_from_env(password_env))
 
@@ -139,9 +137,7 @@ async def run_publish(build: Build, target: release.RegistryTarget, *, password_
     digest_reference = await publish.push(authenticated, target, tags=build.tags)
     print(digest_reference)
     if release.signs_keylessly(build.env):
-        plan = sign_plan(
-            build, target, digest_reference=digest_reference, password_env=password_env
-        )
+        plan = sign_plan(build, target, digest_reference=digest_reference, password_env=password_env)
         await plan.sync()
         print(f"signed {digest_reference} and attested its SBOM (cosign, keyless)")
     else:

@@ -9,8 +9,7 @@ from ci import release, workspace
 
 # Pinned by tag and digest, mirrored in ci/images.Dockerfile where dependabot bumps them.
 COSIGN_IMAGE: Final = (
-    "ghcr.io/sigstore/cosign/cosign:v3.1.3"
-    "@sha256:9e5c2f2edc34351160407ca3416c61855bdf9403c3c5936e0f0be7fc261611b8"
+    "ghcr.io/sigstore/cosign/cosign:v3.1.3@sha256:9e5c2f2edc34351160407ca3416c61855bdf9403c3c5936e0f0be7fc261611b8"
 )
 
 # Names of environment variables, not values.
@@ -35,20 +34,13 @@ def secret_from_env(name: str) -> dagger.Secret:
     return dag.secret(f"env://{name}")
 
 
-def authenticated(
-    image: dagger.Container, target: release.RegistryTarget, password: dagger.Secret
-) -> dagger.Container:
+def authenticated(image: dagger.Container, target: release.RegistryTarget, password: dagger.Secret) -> dagger.Container:
     return image.with_registry_auth(target.address, target.username, password)
 
 
-async def push(
-    authenticated_image: dagger.Container, target: release.RegistryTarget, *, tags: list[str]
-) -> str:
+async def push(authenticated_image: dagger.Container, target: release.RegistryTarget, *, tags: list[str]) -> str:
     """Push under every tag; returns the digest reference (`host/repo@sha256:…`)."""
-    references = {
-        release.digest_reference(await authenticated_image.publish(target.reference(tag)))
-        for tag in tags
-    }
+    references = {release.digest_reference(await authenticated_image.publish(target.reference(tag))) for tag in tags}
     if len(references) != 1:
         raise RuntimeError(ERROR_DIGESTS.format(references=sorted(references)))
     return references.pop()

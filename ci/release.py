@@ -101,9 +101,7 @@ class RegistryTarget:
         return f"{self.address}:{tag}"
 
 
-def artifact_registry(
-    *, location: str, project: str, repository: str, image: str = IMAGE_NAME
-) -> RegistryTarget:
+def artifact_registry(*, location: str, project: str, repository: str, image: str = IMAGE_NAME) -> RegistryTarget:
     """A Google Artifact Registry Docker repository, authenticated with an access token."""
     if not _LOCATION.fullmatch(location):
         raise ValueError(ERROR_LOCATION.format(location=location))
@@ -121,9 +119,7 @@ def artifact_registry(
 def docker_hub(*, namespace: str, username: str, image: str = IMAGE_NAME) -> RegistryTarget:
     _check_name(namespace)
     _check_name(image)
-    return RegistryTarget(
-        host=DOCKER_HUB_HOST, repository=f"{namespace}/{image}", username=username
-    )
+    return RegistryTarget(host=DOCKER_HUB_HOST, repository=f"{namespace}/{image}", username=username)
 
 
 def _check_name(name: str) -> None:

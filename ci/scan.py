@@ -10,12 +10,13 @@ from ci import checks
 
 # Pinned by tag and digest, mirrored in ci/images.Dockerfile where dependabot bumps them.
 CHECKOV_IMAGE: Final = (
-    "bridgecrew/checkov:3.3.26"
-    "@sha256:8e63f217cb084f1c1a067326a9cf6e37d54bdc82e5822210d50ca4e2f647dd93"
+    "bridgecrew/checkov:3.3.26@sha256:8e63f217cb084f1c1a067326a9cf6e37d54bdc82e5822210d50ca4e2f647dd93"
 )
-TRIVY_IMAGE: Final = (
-    "aquasec/trivy:0.74.0@sha256:62b1e65e8869bc4b4c6aa4fa2b21595256c7c2f6018a9d9ad61caf87187c1969"
-)
+TRIVY_IMAGE: Final = "aquasec/trivy:0.74.0@sha256:62b1e65e8869bc4b4c6aa4fa2b21595256c7c2f6018a9d9ad61caf87187c1969"
+
+ALLOY_IMAGE: Final = "grafana/alloy:v1.20.1@sha256:2aa2099af76c0098d4af7a4d6e48f86cb66dc1a000222ad927a1c67c6542d13f"
+# The Alloy configurations the repository ships (no Alloy binary runs on CI hosts).
+ALLOY_CONFIGS: Final = ("config.alloy", "cloudrun/config.alloy")
 
 TRIVY_CACHE_PATH: Final = "/root/.cache/trivy"
 TRIVY_CACHE_VOLUME: Final = "trivy-cache"
@@ -25,9 +26,7 @@ CHECKOV_FRAMEWORKS: Final = ("terraform", "dockerfile", "github_actions")
 TRIVY_FAILING_SEVERITIES: Final = "CRITICAL,HIGH"
 
 
-def static_scans(
-    python: dagger.Container, *, shell_script_paths: Sequence[str]
-) -> dict[str, dagger.Container]:
+def static_scans(python: dagger.Container, *, shell_script_paths: Sequence[str]) -> dict[str, dagger.Container]:
     """pip-audit, bandit, hadolint, zizmor and shellcheck from the locked dev tools."""
     commands = checks.static_scan_commands(shell_script_paths=shell_script_paths)
     return {name: python.with_exec(list(command)) for name, command in commands.items()}
@@ -55,6 +54,17 @@ def checkov(source: dagger.Directory) -> dagger.Container:
             ]
         )
     )
+
+
+def alloy_configs(source: dagger.Directory) -> dagger.Container:
+    """`alloy fmt` (unchanged formatting) and `alloy validate` over every shipped config."""
+    container = dag.container().from_(ALLOY_IMAGE).with_directory("/src", source.directory("alloy"))
+    for config in ALLOY_CONFIGS:
+        path = f"/src/{config}"
+        container = container.with_exec(["sh", "-c", f'alloy fmt "{path}" | diff -u "{path}" -']).with_exec(
+            ["alloy", "validate", path]
+        )
+    return container
 
 
 def image_vulnerabilities(image: dagger.Container) -> dagger.Container:
@@ -96,5 +106,6 @@ def scan(
     return {
         **static_scans(python, shell_script_paths=shell_script_paths),
         "checkov": checkov(source),
+        "alloy": alloy_configs(source),
         "trivy": image_vulnerabilities(image),
     }

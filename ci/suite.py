@@ -8,9 +8,7 @@ from dagger import dag
 from ci import checks
 
 # Pinned by tag and digest, mirrored in ci/images.Dockerfile where dependabot bumps them.
-POSTGRES_IMAGE: Final = (
-    "postgres:17-alpine@sha256:742f40ea20b9ff2ff31db5458d127452988a2164df9e17441e191f3b72252193"
-)
+POSTGRES_IMAGE: Final = "postgres:17-alpine@sha256:742f40ea20b9ff2ff31db5458d127452988a2164df9e17441e191f3b72252193"
 
 POSTGRES_ALIAS: Final = "postgres"
 POSTGRES_PORT: Final = 5432
@@ -50,9 +48,7 @@ def postgres_service() -> dagger.Service:
 def gcs_emulator_service(python: dagger.Container) -> dagger.Service:
     """The same emulator the suite starts in-process, as a service of its own."""
     command = ("gcp-storage-emulator", "start", "--in-memory", "--port", str(GCS_PORT))
-    return python.with_exposed_port(GCS_PORT).as_service(
-        args=[*checks.uv_run(command), "--host", ALL_INTERFACES]
-    )
+    return python.with_exposed_port(GCS_PORT).as_service(args=[*checks.uv_run(command), "--host", ALL_INTERFACES])
 
 
 def lint(python: dagger.Container) -> dagger.Container:

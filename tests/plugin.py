@@ -20,6 +20,9 @@ REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 
 os.environ["APP_VAR_DIR"] = tempfile.mkdtemp(prefix="app-test-var-")
 os.environ.setdefault("DJANGO_ENV", "embedded")
+# The in-process test client's transaction lives on its own thread's
+# connection; see app/core/db.py. Servers started by tests get the default.
+os.environ["DATABASE_THREADS"] = "0"
 for _variable in ("GCS_BUCKET", "STORAGE_EMULATOR_HOST", "CDN_BASE_URL", "DATABASE_URL"):
     os.environ.pop(_variable, None)
 

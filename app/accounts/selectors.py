@@ -4,28 +4,22 @@ from django.utils import timezone
 
 from app.accounts.models import ApiToken, User
 from app.accounts.tokens import is_token_shaped, token_digest
+from app.core.db import in_db_thread
 
 
 async def user_by_token(*, secret: str) -> User | None:
     """The active user owning a live (unexpired, unrevoked) token, if any."""
     if not is_token_shaped(secret):
         return None
-    token = (
-        await ApiToken.objects.select_related("user")
-        .filter(
-            digest=token_digest(secret),
-            revoked_at__isnull=True,
-            expires_at__gt=timezone.now(),
-            user__is_active=True,
-        )
-        .only("id", "user")
-        .afirst()
+    live_token = ApiToken.objects.select_related("user").filter(
+        digest=token_digest(secret),
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+        user__is_active=True,
     )
+    token = await in_db_thread(live_token.first)
     return token.user if token else None
 
 
 async def token_list(*, user: User) -> list[ApiToken]:
-    return [
-        token async for token in ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
-    ]
-
+    return [token async for token in ApiToken.objects.filter(user=user).order_by("-created_at", "-id")]

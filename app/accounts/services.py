@@ -45,8 +45,8 @@ async def token_create(*, user: User, name: str, ttl_days: int | None = None) ->
 
 
 async def token_revoke(*, user: User, token_id: uuid.UUID) -> None:
-    updated = await ApiToken.objects.filter(
-        id=token_id, user=user, revoked_at__isnull=True
-    ).aupdate(revoked_at=timezone.now())
+    updated = await ApiToken.objects.filter(id=token_id, user=user, revoked_at__isnull=True).aupdate(
+        revoked_at=timezone.now()
+    )
     if updated == 0 and not await ApiToken.objects.filter(id=token_id, user=user).aexists():
         raise NotFound(TOKEN_NOT_FOUND)

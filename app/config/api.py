@@ -87,11 +87,19 @@ def _problem(request: HttpRequest, exc: Problem) -> HttpResponse:
 @api.exception_handler(ValidationError)
 def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors = [
-        {"loc": list(error.get("loc", [])), "msg": str(error.get("msg", "")), "type": str(error.get("type", ""))}
+        {
+            "loc": list(error.get("loc", [])),
+            "msg": str(error.get("msg", "")),
+            "type": str(error.get("type", "")),
+        }
         for error in exc.errors
     ]
     return problem_response(
-        request, status=422, detail=VALIDATION_FAILED, code="validation_failed", extra={"errors": errors}
+        request,
+        status=422,
+        detail=VALIDATION_FAILED,
+        code="validation_failed",
+        extra={"errors": errors},
     )
 
 

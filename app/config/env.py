@@ -57,9 +57,7 @@ class Env:
         except ValueError:
             raise ImproperlyConfigured(NOT_AN_INTEGER.format(name=name, value=raw)) from None
         if not low <= value <= high:
-            raise ImproperlyConfigured(
-                OUT_OF_RANGE.format(name=name, low=low, high=high, value=value)
-            )
+            raise ImproperlyConfigured(OUT_OF_RANGE.format(name=name, low=low, high=high, value=value))
         return value
 
     def boolean(self, name: str, default: bool) -> bool:
@@ -75,9 +73,7 @@ class Env:
     def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
         value = self._raw(name) or default
         if value not in choices:
-            raise ImproperlyConfigured(
-                NOT_A_CHOICE.format(name=name, choices=", ".join(choices), value=value)
-            )
+            raise ImproperlyConfigured(NOT_A_CHOICE.format(name=name, choices=", ".join(choices), value=value))
         return value
 
     def items(self, name: str, default: tuple[str, ...] = (), *, required: bool = False) -> list[str]:
@@ -88,9 +84,7 @@ class Env:
             return list(default)
         return [item.strip() for item in raw.split(",") if item.strip()]
 
-    def url(
-        self, name: str, *, schemes: tuple[str, ...], required: bool = False
-    ) -> str | None:
+    def url(self, name: str, *, schemes: tuple[str, ...], required: bool = False) -> str | None:
         raw = self._raw(name)
         if raw is None:
             if required:
@@ -100,7 +94,5 @@ class Env:
         if parts.scheme not in schemes or not parts.netloc:
             # Never echo a URL that may carry a password.
             shown = f"{parts.scheme}://…" if parts.scheme else "a value without a scheme"
-            raise ImproperlyConfigured(
-                NOT_A_URL.format(name=name, schemes=", ".join(schemes), value=shown)
-            )
+            raise ImproperlyConfigured(NOT_A_URL.format(name=name, schemes=", ".join(schemes), value=shown))
         return raw

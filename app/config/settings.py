@@ -55,16 +55,14 @@ SECRET_KEY = (
     if IS_PRODUCTION
     else env.optional_text("DJANGO_SECRET_KEY") or _embedded_secret_key()
 )
-if IS_PRODUCTION and len(SECRET_KEY) < 50:
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 characters long")
+if IS_PRODUCTION and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 characters long, with at least 5 distinct ones")
 
 DEBUG = env.boolean("DJANGO_DEBUG", False)
 if IS_PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DJANGO_DEBUG must be off when DJANGO_ENV=production")
 
-ALLOWED_HOSTS = env.items(
-    "DJANGO_ALLOWED_HOSTS", ("127.0.0.1", "localhost", "[::1]"), required=IS_PRODUCTION
-)
+ALLOWED_HOSTS = env.items("DJANGO_ALLOWED_HOSTS", ("127.0.0.1", "localhost", "[::1]"), required=IS_PRODUCTION)
 CSRF_TRUSTED_ORIGINS = env.items("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -84,18 +82,24 @@ INSTALLED_APPS = [
     "app.files",
 ]
 
+# Django's middleware, in subclasses that run on the event loop instead of a
+# thread per hook (see app/core/inline_middleware.py; app/core/checks.py makes
+# sure they are here, and SILENCED_SYSTEM_CHECKS below explains the rest).
 MIDDLEWARE = [
     "app.core.middleware.RequestContextMiddleware",
-    "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "app.core.inline_middleware.SecurityMiddleware",
+    "app.core.inline_middleware.SessionMiddleware",
+    "app.core.inline_middleware.CommonMiddleware",
+    "app.core.inline_middleware.CsrfViewMiddleware",
+    "app.core.inline_middleware.AuthenticationMiddleware",
+    "app.core.inline_middleware.MessageMiddleware",
+    "app.core.inline_middleware.XFrameOptionsMiddleware",
+    "app.core.inline_middleware.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
+# Django's deploy checks W001-W003 look for the original paths above by
+# name; check core.E001 requires the subclasses instead.
+SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W003"]
 
 ROOT_URLCONF = "app.config.urls"
 ASGI_APPLICATION = "app.config.asgi.application"
@@ -117,10 +121,12 @@ TEMPLATES: list[dict[str, Any]] = [
 
 # --- Database -------------------------------------------------------------
 
-DATABASE_URL = env.url(
-    "DATABASE_URL", schemes=("postgres", "postgresql"), required=IS_PRODUCTION
-)
+DATABASE_URL = env.url("DATABASE_URL", schemes=("postgres", "postgresql"), required=IS_PRODUCTION)
 DATABASE_POOL_MAX_SIZE = env.integer("DATABASE_POOL_MAX_SIZE", 10, low=1, high=500)
+# Long-lived threads for hot-path queries (app/core/db.py); 0: Django's per-request thread.
+DATABASE_THREADS = env.integer("DATABASE_THREADS", 4, low=0, high=64)
+if DATABASE_THREADS > DATABASE_POOL_MAX_SIZE:
+    raise ImproperlyConfigured("DATABASE_THREADS must not exceed DATABASE_POOL_MAX_SIZE")
 
 
 def _database(url: str | None) -> dict[str, Any]:
@@ -139,9 +145,7 @@ def _database(url: str | None) -> dict[str, Any]:
         }
     config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0))
     # Django's own psycopg pool; CONN_MAX_AGE must stay 0 with it.
-    config["OPTIONS"] = {
-        "pool": {"min_size": 1, "max_size": DATABASE_POOL_MAX_SIZE, "timeout": 10}
-    }
+    config["OPTIONS"] = {"pool": {"min_size": 1, "max_size": DATABASE_POOL_MAX_SIZE, "timeout": 10}}
     return config
 
 
@@ -150,9 +154,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Storage --------------------------------------------------------------
 
-GCS_BUCKET = env.text("GCS_BUCKET", required=True) if IS_PRODUCTION else env.optional_text(
-    "GCS_BUCKET"
-)
+GCS_BUCKET = env.text("GCS_BUCKET", required=True) if IS_PRODUCTION else env.optional_text("GCS_BUCKET")
 GCS_PROJECT = env.optional_text("GCS_PROJECT")
 # A service-account key used only to sign URLs (local runs and tests). Without
 # it the runtime identity signs through the IAM Credentials API.
@@ -166,12 +168,17 @@ STORAGES: dict[str, dict[str, Any]] = {
     "default": (
         {
             "BACKEND": "app.integrations.gcs.BucketStorage",
-            "OPTIONS": {"bucket_name": GCS_BUCKET, "file_overwrite": False},
+            "OPTIONS": {"bucket_name": GCS_BUCKET, "file_overwrite": True},
         }
         if GCS_BUCKET
         else {
             "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": MEDIA_ROOT, "file_permissions_mode": 0o600, "allow_overwrite": True},
+            "OPTIONS": {
+                "location": MEDIA_ROOT,
+                "file_permissions_mode": 0o640,
+                "directory_permissions_mode": 0o750,
+                "allow_overwrite": True,
+            },
         }
     ),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -201,9 +208,7 @@ FILES_UPLOAD_URL_TTL_SECONDS = env.integer("FILES_UPLOAD_URL_TTL_SECONDS", 900, 
 FILES_PENDING_TTL_SECONDS = env.integer("FILES_PENDING_TTL_SECONDS", 3600, low=10, high=7 * 86400)
 FILES_DOWNLOAD_URL_TTL_SECONDS = env.integer("FILES_DOWNLOAD_URL_TTL_SECONDS", 300, low=10, high=86400)
 if FILES_PENDING_TTL_SECONDS < FILES_UPLOAD_URL_TTL_SECONDS:
-    raise ImproperlyConfigured(
-        "FILES_PENDING_TTL_SECONDS must be at least FILES_UPLOAD_URL_TTL_SECONDS"
-    )
+    raise ImproperlyConfigured("FILES_PENDING_TTL_SECONDS must be at least FILES_UPLOAD_URL_TTL_SECONDS")
 # Local downloads handed to nginx (X-Accel-Redirect) instead of streamed by the app.
 FILES_LOCAL_ACCEL_REDIRECT_PREFIX = env.optional_text("FILES_LOCAL_ACCEL_REDIRECT_PREFIX")
 

@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "app.core"
     label = "core"
+
+    def ready(self) -> None:
+        # Imported for its side effect: the module registers the system checks.
+        from app.core import checks  # noqa: F401  # pyright: ignore[reportUnusedImport]

@@ -5,7 +5,8 @@ import time
 from collections.abc import Awaitable, Callable
 
 from asgiref.sync import markcoroutinefunction
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from app.core.request_context import request_id_from_header, request_id_var
 from app.core.telemetry import loggable_path

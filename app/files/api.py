@@ -74,11 +74,11 @@ async def upload_start(request: HttpRequest, payload: UploadStartIn) -> Status[U
     return Status(
         201,
         UploadStartOut(
-        id=file.id,
-        upload_url=request.build_absolute_uri(target.url),
-        method=target.method,
-        headers=target.headers,
-        expires_at=expires_at,
+            id=file.id,
+            upload_url=request.build_absolute_uri(target.url),
+            method=target.method,
+            headers=target.headers,
+            expires_at=expires_at,
             resumable=target.is_resumable,
         ),
     )

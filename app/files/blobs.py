@@ -112,6 +112,15 @@ def keys(prefix: str) -> Iterator[str]:
             yield path.relative_to(root).as_posix()
 
 
+def modified_at(key: str) -> datetime | None:
+    if is_gcs():
+        return gcs.object_updated_at(key)
+    try:
+        return default_storage.get_modified_time(key)
+    except FileNotFoundError:
+        return None
+
+
 def ping() -> None:
     if is_gcs():
         gcs.ping()

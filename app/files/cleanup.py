@@ -41,5 +41,12 @@ def cleanup_run(*, dry_run: bool = False) -> CleanupReport:
         if not dry_run:
             blobs.delete(key)
     report = CleanupReport(expired_uploads=len(expired), orphan_objects=orphans)
-    logger.info("cleanup finished", extra={"expired_uploads": report.expired_uploads, "orphan_objects": report.orphan_objects, "dry_run": dry_run})
+    logger.info(
+        "cleanup finished",
+        extra={
+            "expired_uploads": report.expired_uploads,
+            "orphan_objects": report.orphan_objects,
+            "dry_run": dry_run,
+        },
+    )
     return report

@@ -30,8 +30,22 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"%PDF-", "application/pdf"),
 )
 # Markup that a browser could render or run, whatever the declared type.
-_MARKUP_OPENINGS = (b"<!doctype", b"<html", b"<svg", b"<?xml", b"<script", b"<head", b"<body",
-                    b"<iframe", b"<!--", b"<div", b"<a ", b"<img", b"<meta", b"<style")
+_MARKUP_OPENINGS = (
+    b"<!doctype",
+    b"<html",
+    b"<svg",
+    b"<?xml",
+    b"<script",
+    b"<head",
+    b"<body",
+    b"<iframe",
+    b"<!--",
+    b"<div",
+    b"<a ",
+    b"<img",
+    b"<meta",
+    b"<style",
+)
 _TEXT_CONTROL_ALLOWED = frozenset(b"\t\n\r\f")
 
 
@@ -45,7 +59,7 @@ def _is_plain_text(head: bytes, *, is_whole: bool) -> bool:
         if is_whole or error.start < len(head) - 3:
             return False
         text = head[: error.start].decode("utf-8")
-    if any(ord(c) < 32 and ord(c) not in _TEXT_CONTROL_ALLOWED or ord(c) == 127 for c in text):
+    if any((ord(c) < 32 and ord(c) not in _TEXT_CONTROL_ALLOWED) or ord(c) == 127 for c in text):
         return False
     opening = text.lstrip("\ufeff \t\r\n").encode()[:16].lower()
     return not opening.startswith(_MARKUP_OPENINGS)

@@ -43,9 +43,7 @@ def upload_url(grant: UploadGrant) -> str:
 
 
 def download_url(grant: DownloadGrant) -> str:
-    token = signing.dumps(
-        {"k": grant.key, "n": grant.filename, "t": grant.content_type}, salt=_DOWNLOAD_SALT
-    )
+    token = signing.dumps({"k": grant.key, "n": grant.filename, "t": grant.content_type}, salt=_DOWNLOAD_SALT)
     return reverse("files:local-download", kwargs={"token": token})
 
 

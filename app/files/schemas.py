@@ -28,7 +28,11 @@ class UploadStartIn(Schema):
     content_type: Annotated[str, Field(min_length=1, max_length=255)]
     checksum: Annotated[
         str | None,
-        Field(default=None, max_length=64, description="Base64 MD5 of the content (Content-MD5 format)."),
+        Field(
+            default=None,
+            max_length=64,
+            description="Base64 MD5 of the content (Content-MD5 format).",
+        ),
     ]
     resumable: bool = Field(
         default=False,

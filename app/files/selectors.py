@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from app.accounts.models import User
+from app.core.db import in_db_thread
 from app.core.problems import NotFound, Problem
 from app.files.models import File
 from app.files.quota import USAGE_AGGREGATES, live_files
@@ -41,12 +42,12 @@ def cursor_decode(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         created_at, file_id = raw.split("|")
-        parsed = datetime.fromisoformat(created_at)
-        if parsed.tzinfo is None:
-            raise ValueError(created_at)
-        return parsed, uuid.UUID(file_id)
+        parsed, parsed_id = datetime.fromisoformat(created_at), uuid.UUID(file_id)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise Problem(CURSOR_INVALID, code="invalid_cursor", status=400) from None
+    if parsed.tzinfo is None:
+        raise Problem(CURSOR_INVALID, code="invalid_cursor", status=400)
+    return parsed, parsed_id
 
 
 async def file_list(*, owner: User, limit: int, cursor: str | None) -> FilePage:
@@ -55,14 +56,15 @@ async def file_list(*, owner: User, limit: int, cursor: str | None) -> FilePage:
     if cursor is not None:
         created_at, file_id = cursor_decode(cursor)
         files = files.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=file_id))
-    rows = [file async for file in files.order_by("-created_at", "-id")[: limit + 1]]
+    page = files.order_by("-created_at", "-id")[: limit + 1]
+    rows = await in_db_thread(lambda: list(page))
     has_more = len(rows) > limit
     items = rows[:limit]
     return FilePage(items=items, next_cursor=cursor_encode(items[-1]) if has_more else None)
 
 
 async def file_get(*, owner: User, file_id: uuid.UUID) -> File:
-    file = await File.objects.filter(id=file_id, owner=owner).afirst()
+    file = await in_db_thread(File.objects.filter(id=file_id, owner=owner).first)
     if file is None:
         raise NotFound("No such file.")
     return file

@@ -21,7 +21,7 @@ from app.accounts.models import User
 from app.core import telemetry
 from app.core.problems import NotFound, Problem
 from app.files import blobs
-from app.files.content_types import SNIFF_BYTES, content_check, declared_type_check
+from app.files.content_types import SNIFF_BYTES, content_check, declared_type_check, extension_check
 from app.files.filenames import filename_clean
 from app.files.models import File
 from app.files.quota import owner_lock, quota_check
@@ -138,7 +138,12 @@ async def file_upload(*, owner: User, upload: UploadedFile) -> File:
     await sync_to_async(_reserve)(owner_id=owner.id, file=file)
     try:
         await asyncio.to_thread(
-            blobs.save, file.storage_key, upload.file, size=size, content_type=content_type, filename=filename
+            blobs.save,
+            file.storage_key,
+            upload.file,
+            size=size,
+            content_type=content_type,
+            filename=filename,
         )
         ready = await sync_to_async(_mark_ready)(file=file, checksum_md5=md5)
     except BaseException:
@@ -163,6 +168,7 @@ async def upload_start(
     _size_check(size, limit=settings.FILES_MAX_BYTES)
     clean_name = filename_clean(filename)
     normalised_type = declared_type_check(content_type)
+    extension_check(clean_name, normalised_type)
     md5 = _checksum_check(checksum)
     file = _new_file(owner=owner, filename=clean_name, content_type=normalised_type, size=size, checksum=md5)
     await sync_to_async(_reserve)(owner_id=owner.id, file=file)
@@ -205,15 +211,27 @@ async def upload_complete(*, owner: User, file_id: uuid.UUID) -> File:
     if found.size != file.size:
         raise await _reject(
             file,
-            Problem(SIZE_MISMATCH.format(actual=found.size, declared=file.size), code="size_mismatch", status=422),
+            Problem(
+                SIZE_MISMATCH.format(actual=found.size, declared=file.size),
+                code="size_mismatch",
+                status=422,
+            ),
         )
     if file.checksum_md5 and found.md5_b64 != file.checksum_md5:
         raise await _reject(file, Problem(CHECKSUM_MISMATCH, code="checksum_mismatch", status=422))
     head = await asyncio.to_thread(blobs.read_head, file.storage_key, SNIFF_BYTES)
     try:
-        content_check(head=head, is_whole=file.size <= SNIFF_BYTES, declared=file.content_type, filename=file.filename)
+        content_check(
+            head=head,
+            is_whole=file.size <= SNIFF_BYTES,
+            declared=file.content_type,
+            filename=file.filename,
+        )
         await asyncio.to_thread(
-            blobs.metadata_set, file.storage_key, content_type=file.content_type, filename=file.filename
+            blobs.metadata_set,
+            file.storage_key,
+            content_type=file.content_type,
+            filename=file.filename,
         )
         ready = await sync_to_async(_mark_ready)(file=file, checksum_md5=found.md5_b64 or "")
     except Problem as problem:

@@ -22,7 +22,11 @@ UPLOAD_GONE = "This upload no longer exists."
 
 def _expect_header(request: HttpRequest, header: str, expected: str) -> None:
     if request.headers.get(header, "") != expected:
-        raise Problem(HEADER_MISMATCH.format(header=header, expected=expected), code="signed_headers_mismatch", status=403)
+        raise Problem(
+            HEADER_MISMATCH.format(header=header, expected=expected),
+            code="signed_headers_mismatch",
+            status=403,
+        )
 
 
 class _BodyStream:

@@ -6,6 +6,7 @@ when a GCS call is made, never at start-up in embedded mode.
 
 import os
 from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -148,10 +149,8 @@ def object_metadata_set(key: str, *, content_type: str, content_disposition: str
 def object_delete(key: str) -> None:
     from google.api_core.exceptions import NotFound
 
-    try:
+    with suppress(NotFound):
         _blob(key).delete()
-    except NotFound:
-        pass
 
 
 def object_keys(prefix: str) -> Iterator[str]:

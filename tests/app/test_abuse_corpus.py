@@ -43,7 +43,9 @@ class Case:
     extra: dict[str, Any] = field(default_factory=dict[str, Any])
 
 
-def start(filename: str = "a.txt", size: int = 6, content_type: str = "text/plain", **more: Any) -> Callable[[Client], HttpResponseBase]:
+def start(
+    filename: str = "a.txt", size: int = 6, content_type: str = "text/plain", **more: Any
+) -> Callable[[Client], HttpResponseBase]:
     payload = {"filename": filename, "size": size, "content_type": content_type, **more}
     return lambda api: api.post("/api/v1/uploads", payload, content_type="application/json")
 
@@ -52,15 +54,26 @@ def start_raw(payload: object) -> Callable[[Client], HttpResponseBase]:
     return lambda api: api.post("/api/v1/uploads", payload, content_type="application/json")
 
 
-def small(content: bytes, name: str = "a.txt", content_type: str = "application/octet-stream") -> Callable[[Client], HttpResponseBase]:
+def small(
+    content: bytes, name: str = "a.txt", content_type: str = "application/octet-stream"
+) -> Callable[[Client], HttpResponseBase]:
     return lambda api: api.post("/api/v1/files", {"file": SimpleUploadedFile(name, content, content_type)})
 
 
 def complete_after_put(
-    *, declared: bytes, sent: bytes, content_type: str = "text/plain", filename: str = "a.txt", checksum: bool = True
+    *,
+    declared: bytes,
+    sent: bytes,
+    content_type: str = "text/plain",
+    filename: str = "a.txt",
+    checksum: bool = True,
 ) -> Callable[[Client], HttpResponseBase]:
     def send(api: Client) -> HttpResponseBase:
-        payload: dict[str, Any] = {"filename": filename, "size": len(declared), "content_type": content_type}
+        payload: dict[str, Any] = {
+            "filename": filename,
+            "size": len(declared),
+            "content_type": content_type,
+        }
         if checksum:
             payload["checksum"] = md5_b64(declared)
         begun = api.post("/api/v1/uploads", payload, content_type="application/json")
@@ -76,7 +89,9 @@ def complete_after_put(
     return send
 
 
-def put_with(mutate: Callable[[str, dict[str, str]], tuple[str, dict[str, str], bytes]]) -> Callable[[Client], HttpResponseBase]:
+def put_with(
+    mutate: Callable[[str, dict[str, str]], tuple[str, dict[str, str], bytes]],
+) -> Callable[[Client], HttpResponseBase]:
     def send(api: Client) -> HttpResponseBase:
         content = b"hello\n"
         target = start(size=len(content), checksum=md5_b64(content))(api).json()  # type: ignore[attr-defined]
@@ -96,7 +111,7 @@ def _tamper(url: str, headers: dict[str, str]) -> tuple[str, dict[str, str], byt
 def _swap_payload(url: str, headers: dict[str, str]) -> tuple[str, dict[str, str], bytes]:
     # A valid signature over someone else's payload: re-encode with a larger size.
     token = url.rsplit("/", 1)[1]
-    payload, _, rest = token.partition(":")
+    payload, _, _signature = token.partition(":")
     data = signing.b64_decode(payload.encode()).replace(b'"s":6', b'"s":7')
     return url.replace(payload, signing.b64_encode(data).decode()), headers, b"hello\n!"
 
@@ -129,7 +144,9 @@ def _expired_download(api: Client) -> HttpResponseBase:
     try:
         from app.files import local_urls
 
-        url = local_urls.download_url(local_urls.DownloadGrant(key="uploads/x/y", filename="a.txt", content_type="text/plain"))
+        url = local_urls.download_url(
+            local_urls.DownloadGrant(key="uploads/x/y", filename="a.txt", content_type="text/plain")
+        )
     finally:
         signing.time.time = real_time  # type: ignore[attr-defined]
     return Client().get(url)
@@ -179,7 +196,12 @@ CASES = [
     Case("dot-dot", start(".."), 400, "invalid_filename"),
     Case("blank", start("   "), 400, "invalid_filename"),
     Case("nul", start("a\x00b.txt"), 400, "invalid_filename"),
-    Case("nul-before-extension", start("evil.txt\x00.png", content_type="image/png"), 400, "invalid_filename"),
+    Case(
+        "nul-before-extension",
+        start("evil.txt\x00.png", content_type="image/png"),
+        400,
+        "invalid_filename",
+    ),
     Case("newline", start("line\nbreak.txt"), 400, "invalid_filename"),
     Case("carriage-return", start("header\r\ninjection.txt"), 400, "invalid_filename"),
     Case("tab", start("tab\tname.txt"), 400, "invalid_filename"),
@@ -196,29 +218,69 @@ CASES = [
     Case("too-long-utf8", start(LONG_UTF8_NAME), 400, "invalid_filename"),
     Case("overlong-json-name", start("a" * 2000), 422, "validation_failed"),
     # Double extensions and names that disagree with the type.
-    Case("double-extension-html", start("photo.png.html", content_type="image/png"), 422, "extension_mismatch"),
-    Case("double-extension-exe", start("invoice.pdf.exe", content_type="application/pdf"), 422, "extension_mismatch"),
-    Case("double-extension-php", start("shell.jpg.php", content_type="image/jpeg"), 422, "extension_mismatch"),
+    Case(
+        "double-extension-html",
+        start("photo.png.html", content_type="image/png"),
+        422,
+        "extension_mismatch",
+    ),
+    Case(
+        "double-extension-exe",
+        start("invoice.pdf.exe", content_type="application/pdf"),
+        422,
+        "extension_mismatch",
+    ),
+    Case(
+        "double-extension-php",
+        start("shell.jpg.php", content_type="image/jpeg"),
+        422,
+        "extension_mismatch",
+    ),
     Case("svg-named-png-content-html", small(HTML, "x.png.html"), 415, "type_not_allowed"),
     Case("png-named-html", small(PNG_1X1, "pixel.html"), 422, "extension_mismatch"),
     Case("png-double-extension-exe", small(PNG_1X1, "pixel.png.exe"), 422, "extension_mismatch"),
     # Declared types outside the allow-list.
     Case("declared-html", start("a.html", content_type="text/html"), 415, "type_not_allowed"),
     Case("declared-svg", start("a.svg", content_type="image/svg+xml"), 415, "type_not_allowed"),
-    Case("declared-executable", start("a.exe", content_type="application/x-msdownload"), 415, "type_not_allowed"),
-    Case("declared-octet-stream", start("a.bin", content_type="application/octet-stream"), 415, "type_not_allowed"),
+    Case(
+        "declared-executable",
+        start("a.exe", content_type="application/x-msdownload"),
+        415,
+        "type_not_allowed",
+    ),
+    Case(
+        "declared-octet-stream",
+        start("a.bin", content_type="application/octet-stream"),
+        415,
+        "type_not_allowed",
+    ),
     # Sizes.
     Case("declared-empty", start(size=0), 422, "validation_failed"),
     Case("declared-negative", start(size=-1), 422, "validation_failed"),
     Case("declared-over-max", start(size=512 * 1024 * 1024 + 1), 413, "file_too_large"),
-    Case("declared-not-a-number", start_raw({"filename": "a.txt", "size": "six", "content_type": "text/plain"}), 422, "validation_failed"),
+    Case(
+        "declared-not-a-number",
+        start_raw({"filename": "a.txt", "size": "six", "content_type": "text/plain"}),
+        422,
+        "validation_failed",
+    ),
     Case("missing-fields", start_raw({"filename": "a.txt"}), 422, "validation_failed"),
-    Case("not-json", lambda api: api.post("/api/v1/uploads", b"{nope", content_type="application/json"), 400, None),
+    Case(
+        "not-json",
+        lambda api: api.post("/api/v1/uploads", b"{nope", content_type="application/json"),
+        400,
+        None,
+    ),
     Case("checksum-not-base64", start(checksum="not base64!"), 422, "invalid_checksum"),
     Case("checksum-hex-md5", start(checksum=hashlib.md5(b"x").hexdigest()), 422, "invalid_checksum"),
     Case("empty-small-file", small(b""), 422, "empty_file"),
     Case("small-file-over-limit", small(b"a" * (SMALL_LIMIT + 1)), 413, "file_too_large"),
-    Case("no-file-field", lambda api: api.post("/api/v1/files", {"other": "x"}), 422, "validation_failed"),
+    Case(
+        "no-file-field",
+        lambda api: api.post("/api/v1/files", {"other": "x"}),
+        422,
+        "validation_failed",
+    ),
     # Content that is not what it claims.
     Case("text-declared-png", small(b"just text\n", "a.png", "image/png"), 422, "type_mismatch"),
     Case("html-posing-as-png", small(HTML, "a.png", "image/png"), 415, "type_not_allowed"),
@@ -235,15 +297,30 @@ CASES = [
     Case("invalid-utf8", small(b"caf\xe9 \xff\xfe\n", "a.txt"), 415, "type_not_allowed"),
     Case("png-declared-pdf", small(PNG_1X1, "a.pdf", "application/pdf"), 422, "type_mismatch"),
     # Direct uploads whose bytes do not match the declaration.
-    Case("complete-checksum-mismatch", complete_after_put(declared=b"hello\n", sent=b"HELLO\n"), 422, "checksum_mismatch"),
-    Case("complete-png-declared-text", complete_after_put(declared=PNG_1X1, sent=PNG_1X1, checksum=False), 422, "type_mismatch"),
+    Case(
+        "complete-checksum-mismatch",
+        complete_after_put(declared=b"hello\n", sent=b"HELLO\n"),
+        422,
+        "checksum_mismatch",
+    ),
+    Case(
+        "complete-png-declared-text",
+        complete_after_put(declared=PNG_1X1, sent=PNG_1X1, checksum=False),
+        422,
+        "type_mismatch",
+    ),
     Case(
         "complete-html-declared-text",
         complete_after_put(declared=HTML, sent=HTML, filename="a.txt", checksum=False),
         415,
         "type_not_allowed",
     ),
-    Case("complete-before-put", lambda api: api.post(f"/api/v1/uploads/{start(size=6)(api).json()['id']}/complete"), 409, "upload_missing"),  # type: ignore[attr-defined]
+    Case(
+        "complete-before-put",
+        lambda api: api.post(f"/api/v1/uploads/{start(size=6)(api).json()['id']}/complete"),
+        409,
+        "upload_missing",
+    ),  # type: ignore[attr-defined]
     Case("complete-expired-upload", _expired_pending_upload, 410, "upload_expired"),
     # Signed upload and download URLs.
     Case("upload-token-tampered", put_with(_tamper), 403, "signed_url_invalid"),
@@ -257,14 +334,34 @@ CASES = [
     Case("download-token-expired", _expired_download, 403, "signed_url_expired"),
     # Pagination and identifiers.
     Case("cursor-garbage", lambda api: api.get("/api/v1/files?cursor=!!!"), 400, "invalid_cursor"),
-    Case("cursor-forged", lambda api: api.get("/api/v1/files?cursor=" + base64.urlsafe_b64encode(b"x|y").decode()), 400, "invalid_cursor"),
+    Case(
+        "cursor-forged",
+        lambda api: api.get("/api/v1/files?cursor=" + base64.urlsafe_b64encode(b"x|y").decode()),
+        400,
+        "invalid_cursor",
+    ),
     Case("limit-zero", lambda api: api.get("/api/v1/files?limit=0"), 422, "validation_failed"),
     Case("limit-huge", lambda api: api.get("/api/v1/files?limit=100000"), 422, "validation_failed"),
     Case("file-id-not-uuid", lambda api: api.get("/api/v1/files/../../etc/passwd"), 404, None),
-    Case("unknown-file", lambda api: api.get("/api/v1/files/00000000-0000-0000-0000-000000000000"), 404, "not_found"),
+    Case(
+        "unknown-file",
+        lambda api: api.get("/api/v1/files/00000000-0000-0000-0000-000000000000"),
+        404,
+        "not_found",
+    ),
     # Authentication.
-    Case("bearer-garbage", lambda api: Client(headers={"Authorization": "Bearer nope"}).get("/api/v1/files"), 401, "not_authenticated"),
-    Case("bearer-unknown-token", lambda api: Client(headers={"Authorization": "Bearer oeb_" + "x" * 43}).get("/api/v1/files"), 401, "not_authenticated"),
+    Case(
+        "bearer-garbage",
+        lambda api: Client(headers={"Authorization": "Bearer nope"}).get("/api/v1/files"),
+        401,
+        "not_authenticated",
+    ),
+    Case(
+        "bearer-unknown-token",
+        lambda api: Client(headers={"Authorization": "Bearer oeb_" + "x" * 43}).get("/api/v1/files"),
+        401,
+        "not_authenticated",
+    ),
     Case("no-credentials", lambda api: Client().get("/api/v1/files"), 401, "not_authenticated"),
 ]
 
@@ -291,7 +388,10 @@ def test_abuse_case_answers_4xx_problem_and_stores_nothing(case: Case, alice_api
 
     response = case.send(alice_api)
 
-    assert 400 <= response.status_code < 500, (response.status_code, getattr(response, "content", b""))
+    assert 400 <= response.status_code < 500, (
+        response.status_code,
+        getattr(response, "content", b""),
+    )
     if case.status is not None:
         assert response.status_code == case.status, response.content  # type: ignore[attr-defined]
     if response.status_code != 404 or case.code is not None:
@@ -302,7 +402,9 @@ def test_abuse_case_answers_4xx_problem_and_stores_nothing(case: Case, alice_api
     assert not new_ready, "a rejected request left a ready file"
     # Objects written before the rejection (e.g. a verified-then-refused PUT) are gone.
     leftover = {
-        path for path in _objects(media_root) - objects_before
-        if File.objects.filter(storage_key=path.relative_to(media_root).as_posix(), status=File.Status.PENDING).count() == 0
+        path
+        for path in _objects(media_root) - objects_before
+        if File.objects.filter(storage_key=path.relative_to(media_root).as_posix(), status=File.Status.PENDING).count()
+        == 0
     }
     assert not leftover, f"objects left behind: {leftover}"

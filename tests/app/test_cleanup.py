@@ -33,10 +33,14 @@ def test_cleanup_removes_expired_uploads_and_old_orphans_but_keeps_live_files(al
     media = Path(settings.MEDIA_ROOT)
     ready = alice_api.post("/api/v1/files", {"file": SimpleUploadedFile("keep.txt", b"keep me\n")}).json()
     expired = alice_api.post(
-        "/api/v1/uploads", {"filename": "old.txt", "size": 4, "content_type": "text/plain"}, content_type="application/json"
+        "/api/v1/uploads",
+        {"filename": "old.txt", "size": 4, "content_type": "text/plain"},
+        content_type="application/json",
     ).json()
     live = alice_api.post(
-        "/api/v1/uploads", {"filename": "new.txt", "size": 4, "content_type": "text/plain"}, content_type="application/json"
+        "/api/v1/uploads",
+        {"filename": "new.txt", "size": 4, "content_type": "text/plain"},
+        content_type="application/json",
     ).json()
     expired_file = File.objects.get(id=expired["id"])
     File.objects.filter(id=expired["id"]).update(expires_at=timezone.now() - timedelta(minutes=1))

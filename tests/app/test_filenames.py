@@ -42,7 +42,14 @@ def test_ordinary_names_are_kept_as_given(stem: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "extension"),
-    [("a.txt", "txt"), ("A.PNG", "png"), ("archive.tar.gz", "gz"), ("noext", None), (".hidden", None), ("trailing.", None)],
+    [
+        ("a.txt", "txt"),
+        ("A.PNG", "png"),
+        ("archive.tar.gz", "gz"),
+        ("noext", None),
+        (".hidden", None),
+        ("trailing.", None),
+    ],
 )
 def test_filename_extension_is_the_last_one_lowercased(name: str, extension: str | None) -> None:
     assert filename_extension(name) == extension

@@ -54,7 +54,12 @@ def test_direct_upload_put_then_complete_makes_file_ready(alice_api: Client) -> 
     content = b"hello, direct upload\n"
     started = alice_api.post(
         "/api/v1/uploads",
-        {"filename": "notes.txt", "size": len(content), "content_type": "text/plain", "checksum": md5_b64(content)},
+        {
+            "filename": "notes.txt",
+            "size": len(content),
+            "content_type": "text/plain",
+            "checksum": md5_b64(content),
+        },
         content_type="application/json",
     )
     assert started.status_code == 201, started.content
@@ -74,7 +79,9 @@ def test_direct_upload_put_then_complete_makes_file_ready(alice_api: Client) -> 
     assert alice_api.post(f"/api/v1/uploads/{start['id']}/complete").json()["status"] == "ready"
 
 
-def test_upload_complete_rejects_checksum_mismatch_and_removes_the_object(alice_api: Client) -> None:
+def test_upload_complete_rejects_checksum_mismatch_and_removes_the_object(
+    alice_api: Client,
+) -> None:
     declared = b"the bytes the client meant\n"
     sent = b"the bytes that arrived....\n"
     assert len(declared) == len(sent)
@@ -89,11 +96,19 @@ def test_upload_complete_rejects_checksum_mismatch_and_removes_the_object(alice_
 
     start = alice_api.post(
         "/api/v1/uploads",
-        {"filename": "b.txt", "size": len(declared), "content_type": "text/plain", "checksum": md5_b64(declared)},
+        {
+            "filename": "b.txt",
+            "size": len(declared),
+            "content_type": "text/plain",
+            "checksum": md5_b64(declared),
+        },
         content_type="application/json",
     ).json()
     put = Client().put(
-        _path(start["upload_url"]), sent, content_type="text/plain", headers={"Content-MD5": md5_b64(declared)}
+        _path(start["upload_url"]),
+        sent,
+        content_type="text/plain",
+        headers={"Content-MD5": md5_b64(declared)},
     )
     assert put.status_code == 200
     completed = alice_api.post(f"/api/v1/uploads/{start['id']}/complete")

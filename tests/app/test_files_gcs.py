@@ -34,7 +34,10 @@ def on_gcs(settings: Settings, gcs_env: dict[str, str], monkeypatch: pytest.Monk
     settings.GCS_SIGNING_KEY_FILE = gcs_env["GCS_SIGNING_KEY_FILE"]
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "app.integrations.gcs.BucketStorage", "OPTIONS": {"bucket_name": TEST_BUCKET}},
+        "default": {
+            "BACKEND": "app.integrations.gcs.BucketStorage",
+            "OPTIONS": {"bucket_name": TEST_BUCKET},
+        },
     }
     gcs.client.cache_clear()
     yield
@@ -69,7 +72,9 @@ def test_small_upload_lands_in_the_bucket_with_attachment_metadata(alice_api: Cl
 
 
 def test_download_redirects_to_a_v4_signed_url_that_serves_the_bytes(alice_api: Client) -> None:
-    file_id = alice_api.post("/api/v1/files", {"file": SimpleUploadedFile("dot.png", PNG_1X1, "image/png")}).json()["id"]
+    file_id = alice_api.post("/api/v1/files", {"file": SimpleUploadedFile("dot.png", PNG_1X1, "image/png")}).json()[
+        "id"
+    ]
     download = alice_api.get(f"/api/v1/files/{file_id}/download")
     assert download.status_code == 302
     location = download.headers["Location"]
@@ -85,7 +90,12 @@ def test_direct_upload_through_a_signed_put_url_completes(alice_api: Client) -> 
     content = _text(10_000)
     start = alice_api.post(
         "/api/v1/uploads",
-        {"filename": "big.txt", "size": len(content), "content_type": "text/plain", "checksum": md5_b64(content)},
+        {
+            "filename": "big.txt",
+            "size": len(content),
+            "content_type": "text/plain",
+            "checksum": md5_b64(content),
+        },
         content_type="application/json",
     ).json()
     signed_headers = parse_qs(urlsplit(start["upload_url"]).query)["X-Goog-SignedHeaders"][0].split(";")
@@ -127,11 +137,18 @@ def test_ten_mib_resumable_upload_completes(alice_api: Client) -> None:
     assert completed.json()["checksum_md5"] == md5_b64(content)
 
 
-def test_upload_complete_rejects_checksum_mismatch_and_deletes_the_object(alice_api: Client) -> None:
+def test_upload_complete_rejects_checksum_mismatch_and_deletes_the_object(
+    alice_api: Client,
+) -> None:
     declared, sent = _text(5000), _text(5000)[::-1]
     start = alice_api.post(
         "/api/v1/uploads",
-        {"filename": "x.txt", "size": len(declared), "content_type": "text/plain", "checksum": md5_b64(declared)},
+        {
+            "filename": "x.txt",
+            "size": len(declared),
+            "content_type": "text/plain",
+            "checksum": md5_b64(declared),
+        },
         content_type="application/json",
     ).json()
     # The emulator, unlike GCS, does not enforce Content-MD5: completion must catch it.
@@ -145,7 +162,9 @@ def test_upload_complete_rejects_checksum_mismatch_and_deletes_the_object(alice_
 
 
 def test_delete_removes_the_object_from_the_bucket(alice_api: Client) -> None:
-    file_id = alice_api.post("/api/v1/files", {"file": SimpleUploadedFile("dot.png", PNG_1X1, "image/png")}).json()["id"]
+    file_id = alice_api.post("/api/v1/files", {"file": SimpleUploadedFile("dot.png", PNG_1X1, "image/png")}).json()[
+        "id"
+    ]
     key = _key(file_id)
     assert alice_api.delete(f"/api/v1/files/{file_id}").status_code == 204
     assert _object(key) is None

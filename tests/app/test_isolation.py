@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db
 def test_other_users_file_is_404_on_every_route(alice_api: Client, bob_api: Client) -> None:
     ready = alice_api.post("/api/v1/files", {"file": SimpleUploadedFile("a.txt", b"alice's\n")}).json()
     pending = alice_api.post(
-        "/api/v1/uploads", {"filename": "p.txt", "size": 5, "content_type": "text/plain"}, content_type="application/json"
+        "/api/v1/uploads",
+        {"filename": "p.txt", "size": 5, "content_type": "text/plain"},
+        content_type="application/json",
     ).json()
 
     for file_id in (ready["id"], pending["id"]):

@@ -17,7 +17,6 @@ from app.core.problems import Problem
 from app.files import services
 from app.files.models import File
 from app.files.quota import owner_lock
-
 from tests.plugin import postgres_cluster
 from tests.support.live_app import live_app, live_app_env
 
@@ -72,7 +71,12 @@ def test_upload_start_waits_for_the_owner_lock_and_then_sees_the_quota_full(
     def start_upload() -> None:
         try:
             async_to_sync(services.upload_start)(
-                owner=owner, filename="b.txt", size=10, content_type="text/plain", checksum=None, resumable=False
+                owner=owner,
+                filename="b.txt",
+                size=10,
+                content_type="text/plain",
+                checksum=None,
+                resumable=False,
             )
             outcome.append("started")
         except Problem as problem:

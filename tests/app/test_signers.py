@@ -109,7 +109,10 @@ def test_gcs_v4_signed_put_binds_headers_and_expiry(
     gcs.client.cache_clear()
     expires_at = datetime.now(UTC) + timedelta(minutes=15)
     signed = gcs.signed_url(
-        "uploads/a/b", method="PUT", expires_at=expires_at, headers={"Content-Type": "text/plain", "Content-MD5": "x"}
+        "uploads/a/b",
+        method="PUT",
+        expires_at=expires_at,
+        headers={"Content-Type": "text/plain", "Content-MD5": "x"},
     )
     gcs.client.cache_clear()
     query = parse_qs(urlsplit(signed.url).query)

@@ -40,9 +40,7 @@ def test_ci_run_lints_through_checks_then_runs_pytest(repository: Path) -> None:
     assert " ".join(checks.test_command()) == "uv run pytest"
 
 
-def _run_lint_with_fake_uv(
-    tmp_path: Path, repository: Path, fail_on: str
-) -> tuple[int, str, list[str]]:
+def _run_lint_with_fake_uv(tmp_path: Path, repository: Path, fail_on: str) -> tuple[int, str, list[str]]:
     """`python -m ci.checks lint` with a recording `uv` first on PATH."""
     fake = tmp_path / "bin" / "uv"
     fake.parent.mkdir()
@@ -76,9 +74,7 @@ def test_lint_runs_every_command_in_order_and_prints_each(tmp_path: Path, reposi
     assert "+ uv run pyright" in stdout
 
 
-def test_lint_stops_at_the_first_failure_with_its_exit_code(
-    tmp_path: Path, repository: Path
-) -> None:
+def test_lint_stops_at_the_first_failure_with_its_exit_code(tmp_path: Path, repository: Path) -> None:
     returncode, _, calls = _run_lint_with_fake_uv(tmp_path, repository, "format")
     assert returncode == 3
     assert calls == ["run ruff check .", "run ruff format --check ."]

@@ -34,9 +34,7 @@ def _nix_env(home: Path) -> dict[str, str]:
 
 def test_flake_parses() -> None:
     nix_instantiate = system_tool("nix-instantiate", NIX_INSTALL)
-    result = subprocess.run(
-        [nix_instantiate, "--parse", str(FLAKE)], capture_output=True, text=True, check=False
-    )
+    result = subprocess.run([nix_instantiate, "--parse", str(FLAKE)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
 
 
@@ -133,6 +131,4 @@ def test_the_dagger_cli_is_fetched_for_the_locked_version(tmp_path: Path, system
     urls = [url for url in json.loads(result.stdout) if url]
     version = locked_dagger_io_version()
     platform = {"x86_64-linux": "linux_amd64", "aarch64-darwin": "darwin_arm64"}[system]
-    assert urls == [
-        f"https://dl.dagger.io/dagger/releases/{version}/dagger_v{version}_{platform}.tar.gz"
-    ]
+    assert urls == [f"https://dl.dagger.io/dagger/releases/{version}/dagger_v{version}_{platform}.tar.gz"]

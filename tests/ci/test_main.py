@@ -89,9 +89,7 @@ def test_publish_without_the_credential_fails_before_connecting(
 
 
 def test_publish_to_docker_hub_needs_namespace_and_username() -> None:
-    arguments = main.parser().parse_args(
-        ["publish", "--registry", "docker-hub", "--namespace", "acme"]
-    )
+    arguments = main.parser().parse_args(["publish", "--registry", "docker-hub", "--namespace", "acme"])
     with pytest.raises(ValueError, match="needs --username"):
         main.registry_target(arguments)
     arguments = main.parser().parse_args(

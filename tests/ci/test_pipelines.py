@@ -22,9 +22,7 @@ DIGEST_REFERENCE = f"{TARGET.address}@sha256:{'0' * 64}"
 
 def _assert_locked_python_environment(container: dagger.Container) -> None:
     assert calls_named(container, "from")[0].args["address"] == workspace.PYTHON_IMAGE
-    caches = {
-        call.args["path"]: call.args["cache"] for call in calls_named(container, "withMountedCache")
-    }
+    caches = {call.args["path"]: call.args["cache"] for call in calls_named(container, "withMountedCache")}
     assert workspace.UV_CACHE_PATH in caches
     assert isinstance(caches[workspace.UV_CACHE_PATH], dagger.CacheVolume)
     assert calls_named(caches[workspace.UV_CACHE_PATH], "cacheVolume")[0].args["key"] == "uv-cache"
@@ -63,9 +61,7 @@ def test_check_tests_against_postgres_and_the_gcs_emulator_services(
     _assert_locked_python_environment(test)
     assert execs(test)[-1] == list(checks.test_command())
 
-    services = {
-        call.args["alias"]: call.args["service"] for call in calls_named(test, "withServiceBinding")
-    }
+    services = {call.args["alias"]: call.args["service"] for call in calls_named(test, "withServiceBinding")}
     assert set(services) == {suite.POSTGRES_ALIAS, suite.GCS_ALIAS}
     postgres_calls = chain(services[suite.POSTGRES_ALIAS])
     assert postgres_calls[1].args["address"] == suite.POSTGRES_IMAGE
@@ -92,7 +88,10 @@ def test_source_sent_to_the_engine_leaves_out_local_state(build: pipelines.Build
 
 def test_scan_runs_every_supply_chain_tool(build: pipelines.Build) -> None:
     steps = pipelines.scan_plan(build)
-    assert {"pip-audit", "bandit", "hadolint", "zizmor", "checkov", "trivy"} <= set(steps)
+    assert {"pip-audit", "bandit", "hadolint", "zizmor", "checkov", "alloy", "trivy"} <= set(steps)
+    alloy = execs(steps["alloy"])
+    for config in scan.ALLOY_CONFIGS:
+        assert ["alloy", "validate", f"/src/{config}"] in alloy, f"{config} is not validated"
     for name in ("pip-audit", "bandit", "hadolint", "zizmor"):
         _assert_locked_python_environment(steps[name])
     assert execs(steps["zizmor"])[-1] == ["uv", "run", "zizmor", "--offline", ".github/workflows"]
@@ -112,9 +111,7 @@ def test_trivy_fails_on_fixable_critical_or_high_findings_of_the_built_image(
     assert command[command.index("--exit-code") + 1] == "1"
     assert "--ignore-unfixed" in command
     tarball = calls_named(trivy, "withMountedFile")[0].args["source"]
-    assert calls_named(tarball, "dockerBuild"), (
-        "trivy does not scan the image built from the Dockerfile"
-    )
+    assert calls_named(tarball, "dockerBuild"), "trivy does not scan the image built from the Dockerfile"
     assert calls_named(trivy, "withMountedCache")[0].args["path"] == scan.TRIVY_CACHE_PATH
 
 
@@ -163,17 +160,11 @@ def test_signing_passes_every_credential_as_a_secret(build: pipelines.Build) -> 
         ref=build.ref,
         env={"GITHUB_ACTIONS": "true", "ACTIONS_ID_TOKEN_REQUEST_URL": "https://token.example"},
     )
-    signer = pipelines.sign_plan(
-        github, TARGET, digest_reference=DIGEST_REFERENCE, password_env="REGISTRY_PASSWORD"
-    )
-    secrets = {
-        call.args["name"]: call.args["secret"] for call in calls_named(signer, "withSecretVariable")
-    }
+    signer = pipelines.sign_plan(github, TARGET, digest_reference=DIGEST_REFERENCE, password_env="REGISTRY_PASSWORD")
+    secrets = {call.args["name"]: call.args["secret"] for call in calls_named(signer, "withSecretVariable")}
     assert set(secrets) == {"REGISTRY_PASSWORD", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"}
     assert all(isinstance(secret, dagger.Secret) for secret in secrets.values())
-    assert secret_uris(secrets["ACTIONS_ID_TOKEN_REQUEST_TOKEN"]) == [
-        "env://ACTIONS_ID_TOKEN_REQUEST_TOKEN"
-    ]
+    assert secret_uris(secrets["ACTIONS_ID_TOKEN_REQUEST_TOKEN"]) == ["env://ACTIONS_ID_TOKEN_REQUEST_TOKEN"]
     plain = {call.args["name"] for call in calls_named(signer, "withEnvVariable")}
     assert not {"REGISTRY_PASSWORD", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"} & plain
     env = {call.args["name"]: call.args["value"] for call in calls_named(signer, "withEnvVariable")}
@@ -182,9 +173,7 @@ def test_signing_passes_every_credential_as_a_secret(build: pipelines.Build) -> 
     assert "cosign attest --yes --type spdxjson" in execs(signer)[-1][-1]
     pulled = image_addresses(signer)
     assert publish.COSIGN_IMAGE in pulled
-    assert calls_named(signer, "dockerBuild", nested=True), (
-        "the attested SBOM is not of the built image"
-    )
+    assert calls_named(signer, "dockerBuild", nested=True), "the attested SBOM is not of the built image"
 
 
 def test_no_step_anywhere_puts_a_credential_in_a_plain_variable(build: pipelines.Build) -> None:
@@ -197,9 +186,7 @@ def test_no_step_anywhere_puts_a_credential_in_a_plain_variable(build: pipelines
         *pipelines.check_plan(build).values(),
         *pipelines.scan_plan(build).values(),
         pipelines.publish_plan(build, TARGET, password_env="REGISTRY_PASSWORD"),
-        pipelines.sign_plan(
-            github, TARGET, digest_reference=DIGEST_REFERENCE, password_env="REGISTRY_PASSWORD"
-        ),
+        pipelines.sign_plan(github, TARGET, digest_reference=DIGEST_REFERENCE, password_env="REGISTRY_PASSWORD"),
     ]
     for plan in plans:
         for call in every_call(plan):
@@ -215,8 +202,6 @@ def test_no_step_anywhere_puts_a_credential_in_a_plain_variable(build: pipelines
         ("refs/tags/v2.0.1", ["0123456789ab", "2.0.1", "2.0", "2"]),
     ],
 )
-def test_build_names_itself_from_the_commit_and_ref(
-    build: pipelines.Build, ref: str, tags: list[str]
-) -> None:
+def test_build_names_itself_from_the_commit_and_ref(build: pipelines.Build, ref: str, tags: list[str]) -> None:
     named = pipelines.Build(root=build.root, commit=build.commit, ref=ref, env={})
     assert named.tags == tags

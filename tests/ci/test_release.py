@@ -33,9 +33,7 @@ def test_a_release_tag_gives_its_version_and_every_shorter_tag() -> None:
     assert release.image_tags(commit=COMMIT, ref=ref) == ["0123456789ab", "1.4.2", "1.4", "1"]
 
 
-@pytest.mark.parametrize(
-    "ref", ["", "refs/heads/main", "refs/tags/v1.2", "refs/tags/1.2.3", "refs/tags/v1.2.3-rc1"]
-)
+@pytest.mark.parametrize("ref", ["", "refs/heads/main", "refs/tags/v1.2", "refs/tags/1.2.3", "refs/tags/v1.2.3-rc1"])
 def test_anything_but_a_release_tag_is_tagged_by_commit_only(ref: str) -> None:
     assert release.image_tags(commit=COMMIT, ref=ref) == ["0123456789ab"]
     assert release.app_version(commit=COMMIT, ref=ref) == "0.0.0+g0123456789ab"
@@ -49,9 +47,7 @@ def test_current_commit_reads_head_of_the_checkout(tmp_path: Path) -> None:
     git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.com"]
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "x"], check=True)
-    head = subprocess.run(
-        [*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True
-    ).stdout.strip()
+    head = subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
     assert release.current_commit({}, tmp_path) == head
 
 
@@ -61,9 +57,7 @@ def test_current_commit_outside_git_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_artifact_registry_target_logs_in_with_an_access_token() -> None:
-    target = release.artifact_registry(
-        location="europe-west1", project="my-project", repository="app"
-    )
+    target = release.artifact_registry(location="europe-west1", project="my-project", repository="app")
     assert target.host == "europe-west1-docker.pkg.dev"
     assert target.address == "europe-west1-docker.pkg.dev/my-project/app/overengineered-backend"
     assert target.reference("abc") == target.address + ":abc"
@@ -78,9 +72,7 @@ def test_artifact_registry_target_logs_in_with_an_access_token() -> None:
         ("europe-west1", "my-project", "App/../x", "repository or image name"),
     ],
 )
-def test_artifact_registry_rejects_malformed_names(
-    location: str, project: str, repository: str, message: str
-) -> None:
+def test_artifact_registry_rejects_malformed_names(location: str, project: str, repository: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         release.artifact_registry(location=location, project=project, repository=repository)
 
@@ -102,9 +94,7 @@ def test_docker_hub_target() -> None:
         (f"localhost:5000/app@{DIGEST}", f"localhost:5000/app@{DIGEST}"),
     ],
 )
-def test_digest_reference_drops_the_tag_and_keeps_a_registry_port(
-    published: str, expected: str
-) -> None:
+def test_digest_reference_drops_the_tag_and_keeps_a_registry_port(published: str, expected: str) -> None:
     assert release.digest_reference(published) == expected
 
 

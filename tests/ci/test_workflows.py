@@ -85,9 +85,7 @@ def test_every_uses_is_pinned_to_a_full_commit_sha_with_its_version(path: Path) 
     lines = [line for line in path.read_text().splitlines() if re.match(r"^\s*(-\s*)?uses:", line)]
     assert lines
     for line in lines:
-        assert PINNED_USES.match(line), (
-            f"{path.name}: not SHA-pinned with a version: {line.strip()}"
-        )
+        assert PINNED_USES.match(line), f"{path.name}: not SHA-pinned with a version: {line.strip()}"
 
 
 def test_the_pin_check_rejects_tags_branches_and_short_shas() -> None:
@@ -135,21 +133,14 @@ def test_only_pushes_to_main_or_a_release_tag_publish_with_workload_identity_and
     job = workflow["jobs"]["publish"]
     assert set(job["needs"]) == {"check", "scan", "build"}
     assert " ".join(job["if"].split()) == (
-        "github.event_name == 'push' && (github.ref == 'refs/heads/main' "
-        "|| startsWith(github.ref, 'refs/tags/v'))"
+        "github.event_name == 'push' && (github.ref == 'refs/heads/main' || startsWith(github.ref, 'refs/tags/v'))"
     )
     assert job["permissions"] == {"contents": "read", "id-token": "write"}
-    auth = next(
-        s for s in _steps(job) if str(s.get("uses", "")).startswith("google-github-actions/auth@")
-    )
-    assert (
-        auth["with"]["workload_identity_provider"] == "${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}"
-    )
+    auth = next(s for s in _steps(job) if str(s.get("uses", "")).startswith("google-github-actions/auth@"))
+    assert auth["with"]["workload_identity_provider"] == "${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}"
     assert auth["with"]["token_format"] == "access_token"
     assert "credentials_json" not in auth["with"]
-    publish_step = next(
-        s for s in _steps(job) if DAGGER_RUN + "publish" in " ".join(s.get("run", "").split())
-    )
+    publish_step = next(s for s in _steps(job) if DAGGER_RUN + "publish" in " ".join(s.get("run", "").split()))
     assert publish_step["env"]["REGISTRY_PASSWORD"] == "${{ steps.google.outputs.access_token }}"
     assert "credentials_json" not in CI_WORKFLOW.read_text()
 
@@ -178,11 +169,7 @@ def test_the_dagger_cli_in_actions_is_the_locked_dagger_io_version() -> None:
     assert workflow["env"]["DAGGER_VERSION"] == version
     for job in workflow["jobs"].values():
         if any(DAGGER_RUN in run for run in _runs(job)):
-            dagger_steps = [
-                s
-                for s in _steps(job)
-                if str(s.get("uses", "")).startswith("dagger/dagger-for-github@")
-            ]
+            dagger_steps = [s for s in _steps(job) if str(s.get("uses", "")).startswith("dagger/dagger-for-github@")]
             assert len(dagger_steps) == 1
             assert dagger_steps[0]["with"]["version"] == "${{ env.DAGGER_VERSION }}"
 

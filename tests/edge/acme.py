@@ -40,9 +40,7 @@ def _spawn(
     return process
 
 
-def _wait_until(
-    url: str, *, verify: ssl.SSLContext | bool, process: subprocess.Popen[bytes], log: Path
-) -> None:
+def _wait_until(url: str, *, verify: ssl.SSLContext | bool, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -62,9 +60,7 @@ def pebble_running(workdir: Path, *, http_port: int) -> Iterator[Pebble]:
     workdir.mkdir(parents=True, exist_ok=True)
     authority = Authority.create("pebble TLS test CA")
     ca_bundle = authority.write(workdir / "pebble-ca.pem")
-    authority.issue(
-        workdir / "pebble.pem", workdir / "pebble.key", hosts=("127.0.0.1", "localhost")
-    )
+    authority.issue(workdir / "pebble.pem", workdir / "pebble.key", hosts=("127.0.0.1", "localhost"))
     dns_port, challtest_port, acme_port, management_port = (free_port() for _ in range(4))
     (workdir / "pebble.json").write_text(
         json.dumps(

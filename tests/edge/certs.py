@@ -29,9 +29,7 @@ def _write_key(key: ec.EllipticCurvePrivateKey, path: Path) -> None:
     )
 
 
-def _builder(
-    subject: str, issuer: str, public_key: ec.EllipticCurvePublicKey
-) -> x509.CertificateBuilder:
+def _builder(subject: str, issuer: str, public_key: ec.EllipticCurvePublicKey) -> x509.CertificateBuilder:
     now = datetime.datetime.now(datetime.UTC)
     return (
         x509.CertificateBuilder()
@@ -66,9 +64,7 @@ class Authority:
         path.write_bytes(self.certificate.public_bytes(serialization.Encoding.PEM))
         return path
 
-    def issue(
-        self, cert_path: Path, key_path: Path, *, hosts: tuple[str, ...] = (), client: bool = False
-    ) -> None:
+    def issue(self, cert_path: Path, key_path: Path, *, hosts: tuple[str, ...] = (), client: bool = False) -> None:
         key = ec.generate_private_key(ec.SECP256R1())
         names: list[x509.GeneralName] = []
         for host in hosts:

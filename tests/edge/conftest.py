@@ -50,9 +50,7 @@ class EdgeApp:
         return entries
 
     def access_entry(self, request_id: str) -> dict[str, object]:
-        matches = [
-            entry for entry in self.access_entries() if entry.get("request_id") == request_id
-        ]
+        matches = [entry for entry in self.access_entries() if entry.get("request_id") == request_id]
         assert len(matches) == 1, f"app logged {len(matches)} requests with id {request_id}"
         return matches[0]
 
@@ -75,9 +73,7 @@ def edge_app(edge_tools: None) -> Iterator[EdgeApp]:
 def edge_certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A site certificate, a stand-in for Cloudflare's origin-pull CA and its client certificate."""
     directory = tmp_path_factory.mktemp("edge-certs")
-    Authority.create("site test CA").issue(
-        directory / "site.pem", directory / "site.key", hosts=(DOMAIN,)
-    )
+    Authority.create("site test CA").issue(directory / "site.pem", directory / "site.key", hosts=(DOMAIN,))
     origin_pull = Authority.create("origin pull test CA")
     origin_pull.write(directory / "origin-pull-ca.pem")
     origin_pull.issue(directory / "cloudflare.pem", directory / "cloudflare.key", client=True)
@@ -112,9 +108,7 @@ def router(edge_app: EdgeApp, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 @pytest.fixture(scope="session")
-def vm_site(
-    edge_app: EdgeApp, edge_certs: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Edge]:
+def vm_site(edge_app: EdgeApp, edge_certs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
     """The bare VM site (TLS, no Cloudflare) with X-Accel-Redirect downloads."""
     prefix = tmp_path_factory.mktemp("vm-site")
     webroot = prefix / "acme"
@@ -126,9 +120,7 @@ def vm_site(
 
 
 @pytest.fixture(scope="session")
-def cloudflare_site(
-    edge_app: EdgeApp, edge_certs: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Edge]:
+def cloudflare_site(edge_app: EdgeApp, edge_certs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
     """The VM site in Cloudflare mode with authenticated origin pulls."""
     prefix = tmp_path_factory.mktemp("cloudflare-site")
     settings = (

@@ -19,9 +19,7 @@ def _count(pattern: str, output: str) -> int:
     return int(found.group(1)) if found else 0
 
 
-def load_start(
-    url: str, *, connections: int, seconds: int, headers: tuple[str, ...] = ()
-) -> subprocess.Popen[str]:
+def load_start(url: str, *, connections: int, seconds: int, headers: tuple[str, ...] = ()) -> subprocess.Popen[str]:
     """Starts wrk; `load_stop` ends it early (SIGINT makes wrk print its summary)."""
     header_args = [arg for header in headers for arg in ("-H", header)]
     return subprocess.Popen(
@@ -47,9 +45,7 @@ def load_start(
 def load_stop(process: subprocess.Popen[str]) -> LoadResult:
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=15)
-    errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
-    )
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     return LoadResult(
         requests=_count(r"(\d+) requests in", output),
         socket_errors=sum(int(n) for n in errors.groups()) if errors else 0,

@@ -63,14 +63,10 @@ class Edge:
         return {"EDGE_NGINX_CONF": str(self.conf), "EDGE_NGINX_PREFIX": str(self.prefix)}
 
 
-def edge_env(
-    prefix: Path, *, upstream_port: int, settings: Mapping[str, str] | None = None
-) -> dict[str, str]:
+def edge_env(prefix: Path, *, upstream_port: int, settings: Mapping[str, str] | None = None) -> dict[str, str]:
     """render.sh's environment: loopback listeners on free ports, everything under prefix."""
     (prefix / "tmp").mkdir(parents=True, exist_ok=True)
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith(("EDGE_", "FILES_"))
-    }
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("EDGE_", "FILES_"))}
     env.update(
         {
             "APP_UPSTREAM": f"127.0.0.1:{upstream_port}",
@@ -90,9 +86,7 @@ def edge_env(
 
 
 def edge_render(target: str, prefix: Path, env: Mapping[str, str]) -> Edge:
-    subprocess.run(
-        [RENDER, target, prefix / "conf"], env=env, check=True, capture_output=True, text=True
-    )
+    subprocess.run([RENDER, target, prefix / "conf"], env=env, check=True, capture_output=True, text=True)
     return Edge(target=target, prefix=prefix, env=env)
 
 

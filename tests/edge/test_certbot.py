@@ -16,7 +16,7 @@ from tests.edge.conftest import DOMAIN, EdgeApp, vm_settings
 from tests.edge.load import load_start, load_stop
 from tests.edge.nginx_runner import REPO, Edge, edge_env, edge_render, edge_running
 
-VM = REPO / "deploy" / "vm"
+VM = REPO / "nginx" / "vm"
 RELOAD_TIMEOUT_SECONDS = 10
 
 
@@ -54,29 +54,19 @@ def _certbot_env(workdir: Path, pebble: Pebble) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def acme_site(
-    edge_app: EdgeApp, edge_certs: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[AcmeSite]:
-    """nginx on a placeholder certificate, then deploy/vm/issue-certificate.sh run as on a VM."""
+def acme_site(edge_app: EdgeApp, edge_certs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AcmeSite]:
+    """nginx on a placeholder certificate, then nginx/vm/issue-certificate.sh run as on a VM."""
     prefix = tmp_path_factory.mktemp("acme-site")
     webroot = prefix / "acme"
-    env = edge_env(
-        prefix, upstream_port=edge_app.app.port, settings=vm_settings(edge_certs, webroot)
-    )
+    env = edge_env(prefix, upstream_port=edge_app.app.port, settings=vm_settings(edge_certs, webroot))
     edge = edge_render("vm", prefix, env)
     with (
         edge_running(edge) as running,
         pebble_running(prefix / "pebble", http_port=running.http_port) as pebble,
     ):
-        env |= (
-            _certbot_env(prefix, pebble)
-            | running.hook_env()
-            | {"EDGE_NGINX_DIR": str(running.conf_dir)}
-        )
+        env |= _certbot_env(prefix, pebble) | running.hook_env() | {"EDGE_NGINX_DIR": str(running.conf_dir)}
         started = time.monotonic()
-        subprocess.run(
-            [VM / "issue-certificate.sh"], env=env, check=True, capture_output=True, text=True
-        )
+        subprocess.run([VM / "issue-certificate.sh"], env=env, check=True, capture_output=True, text=True)
         yield AcmeSite(
             edge=running,
             pebble=pebble,
@@ -94,9 +84,7 @@ def _served_serial(site: AcmeSite) -> int:
 def _wait_for_serial(site: AcmeSite, serial: int) -> None:
     deadline = time.monotonic() + RELOAD_TIMEOUT_SECONDS
     while _served_serial(site) != serial:
-        assert time.monotonic() < deadline, (
-            f"nginx still serves {_served_serial(site):x}, not {serial:x}"
-        )
+        assert time.monotonic() < deadline, f"nginx still serves {_served_serial(site):x}, not {serial:x}"
         time.sleep(0.1)
 
 
@@ -119,9 +107,7 @@ def test_forced_renewal_reloads_nginx_onto_the_new_certificate_without_failing_a
     _wait_for_serial(acme_site, before)
     unit = (VM / "systemd" / "certbot-renew.service").read_text()
     renew = shlex.split(
-        next(line for line in unit.splitlines() if line.startswith("ExecStart=")).removeprefix(
-            "ExecStart="
-        )
+        next(line for line in unit.splitlines() if line.startswith("ExecStart=")).removeprefix("ExecStart=")
     )
 
     # A new connection per request: each one is accepted by a worker, old or new, and must
@@ -135,9 +121,7 @@ def test_forced_renewal_reloads_nginx_onto_the_new_certificate_without_failing_a
     )
     time.sleep(1)
     renew_started = time.monotonic()
-    subprocess.run(
-        [*renew, "--force-renewal"], env=acme_site.env, check=True, capture_output=True, text=True
-    )
+    subprocess.run([*renew, "--force-renewal"], env=acme_site.env, check=True, capture_output=True, text=True)
     renew_seconds = time.monotonic() - renew_started
     after = pem_serial(acme_site.live / "fullchain.pem")
     _wait_for_serial(acme_site, after)

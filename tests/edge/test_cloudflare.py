@@ -12,9 +12,7 @@ from tests.edge.nginx_runner import Edge
 CLIENT_ADDRESS = "203.0.113.50"
 
 
-def _client(
-    edge_certs: Path, edge_app: EdgeApp, *, source: str, with_certificate: bool = True
-) -> httpx.Client:
+def _client(edge_certs: Path, edge_app: EdgeApp, *, source: str, with_certificate: bool = True) -> httpx.Client:
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
@@ -34,9 +32,7 @@ def test_cloudflare_peer_sets_the_client_address_from_cf_connecting_ip(
     assert response.status_code == 200, response.text
     request_id = response.headers["x-request-id"]
     assert edge_app.access_entry(request_id)["client_ip"] == CLIENT_ADDRESS
-    logged = next(
-        entry for entry in cloudflare_site.access_log() if entry["request_id"] == request_id
-    )
+    logged = next(entry for entry in cloudflare_site.access_log() if entry["request_id"] == request_id)
     assert (logged["client_ip"], logged["peer_ip"]) == (CLIENT_ADDRESS, CLOUDFLARE_PEER)
 
 
@@ -58,10 +54,7 @@ def test_origin_pull_refuses_clients_without_cloudflare_certificate(
         response = client.get(cloudflare_site.https_url("/api/v1/me"))
 
     assert response.status_code == 400
-    assert all(
-        entry["request_id"] != response.headers.get("x-request-id")
-        for entry in edge_app.access_entries()
-    )
+    assert all(entry["request_id"] != response.headers.get("x-request-id") for entry in edge_app.access_entries())
 
 
 def test_origin_pull_refuses_a_certificate_from_another_ca(

@@ -13,9 +13,7 @@ from tests.edge.certs import Authority
 from tests.edge.conftest import DOMAIN
 from tests.edge.nginx_runner import RENDER, REPO, edge_env, edge_render, nginx_check
 
-SHELL_SCRIPTS = sorted(
-    [*REPO.joinpath("nginx").rglob("*.sh"), *REPO.joinpath("deploy").rglob("*.sh")]
-)
+SHELL_SCRIPTS = sorted([*REPO.joinpath("nginx").rglob("*.sh")])
 UPDATE_IPS = REPO / "nginx" / "cloudflare" / "update-ips.sh"
 
 
@@ -55,9 +53,7 @@ VARIANTS = {
 def test_shipped_configuration_passes_nginx_t(variant: str, certs: Path, tmp_path: Path) -> None:
     target, settings = VARIANTS[variant]
     prefix = tmp_path / "nginx"
-    edge = edge_render(
-        target, prefix, edge_env(prefix, upstream_port=8000, settings=settings(certs))
-    )
+    edge = edge_render(target, prefix, edge_env(prefix, upstream_port=8000, settings=settings(certs)))
 
     checked = nginx_check(edge)
 
@@ -66,13 +62,9 @@ def test_shipped_configuration_passes_nginx_t(variant: str, certs: Path, tmp_pat
 
 
 @pytest.mark.parametrize("target", ["compose", "vm"])
-def test_render_sets_the_body_limit_from_the_apps_small_upload_limit(
-    target: str, certs: Path, tmp_path: Path
-) -> None:
+def test_render_sets_the_body_limit_from_the_apps_small_upload_limit(target: str, certs: Path, tmp_path: Path) -> None:
     settings = _vm(certs) if target == "vm" else {}
-    env = edge_env(
-        tmp_path, upstream_port=8000, settings=settings | {"FILES_SMALL_UPLOAD_MAX_BYTES": "123456"}
-    )
+    env = edge_env(tmp_path, upstream_port=8000, settings=settings | {"FILES_SMALL_UPLOAD_MAX_BYTES": "123456"})
     edge = edge_render(target, tmp_path, env)
 
     site = (edge.conf_dir / "site.conf").read_text()
@@ -96,9 +88,7 @@ def test_render_refuses_bad_settings_naming_them(
     settings = (_vm(certs) if target == "vm" else {}) | setting
     env = edge_env(tmp_path, upstream_port=8000, settings=settings)
 
-    rendered = subprocess.run(
-        [RENDER, target, tmp_path / "conf"], env=env, capture_output=True, text=True
-    )
+    rendered = subprocess.run([RENDER, target, tmp_path / "conf"], env=env, capture_output=True, text=True)
 
     assert rendered.returncode != 0
     assert message in rendered.stderr
@@ -131,10 +121,7 @@ def test_cloudflare_ranges_file_holds_only_set_real_ip_from_networks() -> None:
     ]
 
     assert len(lines) > 10
-    assert all(
-        line.startswith("set_real_ip_from ") and line.endswith(";") and "/" in line
-        for line in lines
-    )
+    assert all(line.startswith("set_real_ip_from ") and line.endswith(";") and "/" in line for line in lines)
     assert any(":" in line for line in lines), "no IPv6 ranges"
 
 
@@ -152,9 +139,7 @@ def published_lists(tmp_path: Path) -> Iterator[str]:
         server.shutdown()
 
 
-def test_update_ips_rewrites_the_ranges_from_the_published_lists(
-    published_lists: str, tmp_path: Path
-) -> None:
+def test_update_ips_rewrites_the_ranges_from_the_published_lists(published_lists: str, tmp_path: Path) -> None:
     output = tmp_path / "ips.conf"
 
     subprocess.run(
@@ -171,9 +156,7 @@ def test_update_ips_rewrites_the_ranges_from_the_published_lists(
     ]
 
 
-def test_update_ips_keeps_the_file_when_a_list_is_not_addresses(
-    published_lists: str, tmp_path: Path
-) -> None:
+def test_update_ips_keeps_the_file_when_a_list_is_not_addresses(published_lists: str, tmp_path: Path) -> None:
     output = tmp_path / "ips.conf"
     output.write_text("kept\n")
     (tmp_path / "ips-v4").write_text("<html>error</html>\n")

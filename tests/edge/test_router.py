@@ -26,9 +26,7 @@ def _upload(edge: Edge, edge_app: EdgeApp, content: bytes) -> httpx.Response:
     )
 
 
-def test_router_hands_the_app_client_address_scheme_host_and_its_request_id(
-    router: Edge, edge_app: EdgeApp
-) -> None:
+def test_router_hands_the_app_client_address_scheme_host_and_its_request_id(router: Edge, edge_app: EdgeApp) -> None:
     host = f"localhost:{router.http_port}"
     response = httpx.get(router.http_url("/api/v1/me"), headers=edge_app.auth | {"Host": host})
 
@@ -43,12 +41,8 @@ def test_router_hands_the_app_client_address_scheme_host_and_its_request_id(
 def test_router_forwards_a_well_formed_caller_request_id_and_replaces_a_malformed_one(
     router: Edge, edge_app: EdgeApp
 ) -> None:
-    kept = httpx.get(
-        router.http_url("/api/v1/me"), headers=edge_app.auth | {"X-Request-ID": "trace-42.a:b"}
-    )
-    replaced = httpx.get(
-        router.http_url("/api/v1/me"), headers=edge_app.auth | {"X-Request-ID": "a b\tc"}
-    )
+    kept = httpx.get(router.http_url("/api/v1/me"), headers=edge_app.auth | {"X-Request-ID": "trace-42.a:b"})
+    replaced = httpx.get(router.http_url("/api/v1/me"), headers=edge_app.auth | {"X-Request-ID": "a b\tc"})
 
     assert kept.headers["x-request-id"] == "trace-42.a:b"
     assert edge_app.access_entry("trace-42.a:b")["status"] == 200
@@ -56,9 +50,7 @@ def test_router_forwards_a_well_formed_caller_request_id_and_replaces_a_malforme
     assert edge_app.access_entry(replaced.headers["x-request-id"])["status"] == 200
 
 
-def test_router_ignores_spoofed_forwarded_for_and_cf_connecting_ip(
-    router: Edge, edge_app: EdgeApp
-) -> None:
+def test_router_ignores_spoofed_forwarded_for_and_cf_connecting_ip(router: Edge, edge_app: EdgeApp) -> None:
     spoofed = {
         "X-Forwarded-For": "198.51.100.7",
         "CF-Connecting-IP": "198.51.100.8",
@@ -77,9 +69,7 @@ def test_router_passes_a_file_at_the_small_upload_limit(router: Edge, edge_app: 
     assert response.json()["size"] == SMALL_UPLOAD_MAX_BYTES
 
 
-def test_router_refuses_a_body_over_the_small_upload_limit_with_413(
-    router: Edge, edge_app: EdgeApp
-) -> None:
+def test_router_refuses_a_body_over_the_small_upload_limit_with_413(router: Edge, edge_app: EdgeApp) -> None:
     # Past the limit plus the 64 KiB multipart slack render.sh adds.
     response = _upload(router, edge_app, b"a" * (SMALL_UPLOAD_MAX_BYTES + 65_537))
 
@@ -131,9 +121,7 @@ def test_router_gzips_json(router: Edge, edge_app: EdgeApp) -> None:
 
 def test_router_sets_security_headers_on_app_and_edge_responses(router: Edge) -> None:
     from_app = httpx.get(router.http_url("/healthz"))
-    from_edge = httpx.post(
-        router.http_url("/api/v1/files"), content=b"x" * (SMALL_UPLOAD_MAX_BYTES + 70_000)
-    )
+    from_edge = httpx.post(router.http_url("/api/v1/files"), content=b"x" * (SMALL_UPLOAD_MAX_BYTES + 70_000))
 
     assert from_edge.status_code == 413
     for response in (from_app, from_edge):
@@ -144,9 +132,7 @@ def test_router_sets_security_headers_on_app_and_edge_responses(router: Edge) ->
 def test_router_logs_json_with_request_and_upstream_time(router: Edge, edge_app: EdgeApp) -> None:
     response = httpx.get(router.http_url("/api/v1/me"), headers=edge_app.auth)
 
-    entry = next(
-        e for e in router.access_log() if e["request_id"] == response.headers["x-request-id"]
-    )
+    entry = next(e for e in router.access_log() if e["request_id"] == response.headers["x-request-id"])
     assert entry["status"] == 200
     assert entry["uri"] == "/api/v1/me"
     assert isinstance(entry["request_time"], float | int)

@@ -29,9 +29,7 @@ def _https(edge_app: EdgeApp | None = None) -> httpx.Client:
 
 
 def _upload_hello(client: httpx.Client, edge: Edge) -> str:
-    uploaded = client.post(
-        edge.https_url("/api/v1/files"), files={"file": ("a.txt", b"hello\n", "text/plain")}
-    )
+    uploaded = client.post(edge.https_url("/api/v1/files"), files={"file": ("a.txt", b"hello\n", "text/plain")})
     assert uploaded.status_code == 201, uploaded.text
     return uploaded.json()["id"]
 
@@ -94,16 +92,12 @@ def test_https_sends_hsts_and_security_headers(vm_site: Edge) -> None:
         response = client.get(vm_site.https_url("/healthz"))
 
     assert response.status_code == 200
-    assert response.headers.get_list("strict-transport-security") == [
-        "max-age=63072000; includeSubDomains"
-    ]
+    assert response.headers.get_list("strict-transport-security") == ["max-age=63072000; includeSubDomains"]
     assert response.headers.get_list("x-content-type-options") == ["nosniff"]
     assert response.headers.get_list("x-frame-options") == ["DENY"]
 
 
-def test_vm_site_tells_the_app_https_and_the_peer_address_never_a_spoofed_one(
-    vm_site: Edge, edge_app: EdgeApp
-) -> None:
+def test_vm_site_tells_the_app_https_and_the_peer_address_never_a_spoofed_one(vm_site: Edge, edge_app: EdgeApp) -> None:
     spoofed = {"X-Forwarded-For": "198.51.100.7", "CF-Connecting-IP": "198.51.100.8"}
     with _https(edge_app) as client:
         response = client.get(vm_site.https_url("/api/v1/me"), headers=spoofed)
@@ -113,9 +107,7 @@ def test_vm_site_tells_the_app_https_and_the_peer_address_never_a_spoofed_one(
     assert (logged["client_ip"], logged["scheme"]) == ("127.0.0.1", "https")
 
 
-def test_direct_upload_route_takes_files_over_the_small_upload_limit(
-    vm_site: Edge, edge_app: EdgeApp
-) -> None:
+def test_direct_upload_route_takes_files_over_the_small_upload_limit(vm_site: Edge, edge_app: EdgeApp) -> None:
     size = SMALL_UPLOAD_MAX_BYTES + 100_000
     with _https(edge_app) as client:
         started = client.post(
@@ -125,9 +117,7 @@ def test_direct_upload_route_takes_files_over_the_small_upload_limit(
         assert started.status_code == 201, started.text
         target = started.json()
         assert target["upload_url"].startswith(vm_site.https_url("/files/local/upload/"))
-        put = client.request(
-            target["method"], target["upload_url"], headers=target["headers"], content=b"b" * size
-        )
+        put = client.request(target["method"], target["upload_url"], headers=target["headers"], content=b"b" * size)
         completed = client.post(vm_site.https_url(f"/api/v1/uploads/{target['id']}/complete"))
 
     assert put.status_code == 200, put.text
@@ -135,9 +125,7 @@ def test_direct_upload_route_takes_files_over_the_small_upload_limit(
     assert completed.json()["size"] == size
 
 
-def test_local_download_bytes_are_sent_by_nginx_through_x_accel_redirect(
-    vm_site: Edge, edge_app: EdgeApp
-) -> None:
+def test_local_download_bytes_are_sent_by_nginx_through_x_accel_redirect(vm_site: Edge, edge_app: EdgeApp) -> None:
     with _https(edge_app) as client:
         file_id = _upload_hello(client, vm_site)
         redirect = client.get(vm_site.https_url(f"/api/v1/files/{file_id}/download"))
@@ -157,14 +145,10 @@ def test_local_download_bytes_are_sent_by_nginx_through_x_accel_redirect(
     assert through_nginx.headers.get_list("x-content-type-options") == ["nosniff"]
 
 
-def test_accel_redirect_prefix_is_not_reachable_from_outside(
-    vm_site: Edge, edge_app: EdgeApp
-) -> None:
+def test_accel_redirect_prefix_is_not_reachable_from_outside(vm_site: Edge, edge_app: EdgeApp) -> None:
     with _https(edge_app) as client:
         file_id = _upload_hello(client, vm_site)
         stored = next((edge_app.var_dir / "media" / "uploads").glob(f"*/{file_id}*"))
-        response = client.get(
-            vm_site.https_url(f"/_protected/{stored.relative_to(edge_app.var_dir / 'media')}")
-        )
+        response = client.get(vm_site.https_url(f"/_protected/{stored.relative_to(edge_app.var_dir / 'media')}"))
 
     assert response.status_code == 404

@@ -40,6 +40,7 @@ def live_app_env(cluster: PostgresCluster | None, extra: Mapping[str, str] | Non
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST")}
     env["APP_VAR_DIR"] = tempfile.mkdtemp(prefix="live-app-var-")
     env.pop("DATABASE_URL", None)
+    env.pop("DATABASE_THREADS", None)
     if cluster is not None:
         env["DATABASE_URL"] = cluster.create_database(f"live_{uuid.uuid4().hex[:12]}")
     env.update(extra or {})
