@@ -15,6 +15,6 @@ application: Any = ServeStaticASGI(
 )
 if settings.OTEL_ENABLED:
     # Each uvicorn worker imports this module, so each sets up its own exporters.
-    from app.core import telemetry
+    from app.integrations import otel
 
-    application = telemetry.instrument(application)
+    application = otel.instrument(application)

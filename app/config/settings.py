@@ -325,7 +325,7 @@ if IS_PRODUCTION:
 # --- Telemetry --------------------------------------------------------------
 
 # OpenTelemetry is on when an OTLP endpoint is set (and OTEL_SDK_DISABLED is not);
-# the SDK reads the other standard OTEL_* variables itself (see app/core/telemetry.py).
+# the SDK reads the other standard OTEL_* variables itself (see app/integrations/otel.py).
 _OTLP_ENDPOINTS = ("", "_TRACES", "_METRICS", "_LOGS")
 OTEL_ENABLED = not env.boolean("OTEL_SDK_DISABLED", False) and any(
     env.is_set(f"OTEL_EXPORTER_OTLP{signal}_ENDPOINT") for signal in _OTLP_ENDPOINTS

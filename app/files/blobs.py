@@ -23,14 +23,9 @@ from django.utils.http import content_disposition_header  # pyright: ignore[repo
 
 from app.files import local_urls
 from app.integrations import cloud_cdn, gcs
+from app.integrations.gcs import ObjectInfo
 
 CHUNK_BYTES = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class BlobInfo:
-    size: int
-    md5_b64: str | None
 
 
 @dataclass(frozen=True)
@@ -71,15 +66,14 @@ def save(key: str, stream: IO[bytes], *, size: int, content_type: str, filename:
     metadata_set(key, content_type=content_type, filename=filename)
 
 
-def info(key: str) -> BlobInfo | None:
+def info(key: str) -> ObjectInfo | None:
     if is_gcs():
-        found = gcs.object_info(key)
-        return None if found is None else BlobInfo(size=found.size, md5_b64=found.md5_b64)
+        return gcs.object_info(key)
     if not default_storage.exists(key):
         return None
     with default_storage.open(key, "rb") as stream:
         md5 = md5_b64_of(stream)
-    return BlobInfo(size=default_storage.size(key), md5_b64=md5)
+    return ObjectInfo(size=default_storage.size(key), md5_b64=md5)
 
 
 def read_head(key: str, length: int) -> bytes:

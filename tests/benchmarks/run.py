@@ -9,7 +9,6 @@ Then compares telemetry off and on (see `tests.benchmarks.telemetry`).
 """
 
 import argparse
-import shutil
 import subprocess
 import sys
 import time
@@ -19,10 +18,10 @@ from contextlib import contextmanager
 import httpx
 
 from tests.benchmarks import telemetry
-from tests.benchmarks.telemetry import Measurement, wrk
+from tests.benchmarks.load import Measurement, MissingTool, benchmark_cluster, exit_missing, wrk
 from tests.support.live_app import live_app, live_app_env
 from tests.support.ports import free_port
-from tests.support.postgres import PostgresCluster, postgres_cluster_new
+from tests.support.postgres import PostgresCluster
 
 LISTED_FILES = 20
 # The aims the product issue sets for the authenticated list, per worker.
@@ -101,21 +100,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--no-telemetry", action="store_true", help="skip the telemetry off/on comparison")
     args = parser.parse_args(argv)
-    if shutil.which("wrk") is None:
-        print("wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
-        return 2
-    cluster = postgres_cluster_new()
-    if cluster is None:
-        print("no PostgreSQL binaries found (Debian: apt-get install postgresql)", file=sys.stderr)
-        return 2
-    cluster.start()
     try:
-        print("\n".join(api_figures(cluster, seconds=args.seconds, connections=args.connections)), flush=True)
-        if not args.no_telemetry:
-            print()
-            print(telemetry.compare(cluster, seconds=args.seconds, connections=args.connections).report())
-    finally:
-        cluster.stop()
+        with benchmark_cluster() as cluster:
+            print("\n".join(api_figures(cluster, seconds=args.seconds, connections=args.connections)), flush=True)
+            if not args.no_telemetry:
+                print()
+                print(telemetry.compare(cluster, seconds=args.seconds, connections=args.connections).report())
+    except MissingTool as error:
+        return exit_missing(error)
     return 0
 
 

@@ -11,9 +11,6 @@ alternate off/on so drift hits both alike, and the best round of each counts.
 """
 
 import argparse
-import re
-import shutil
-import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -21,21 +18,13 @@ from dataclasses import dataclass
 
 import httpx
 
+from tests.benchmarks.load import Measurement, MissingTool, benchmark_cluster, exit_missing, wrk
 from tests.observability.receiver import OtlpReceiver, otlp_receiver
 from tests.support.live_app import LiveApp, live_app, live_app_env
-from tests.support.postgres import PostgresCluster, postgres_cluster_new
+from tests.support.postgres import PostgresCluster
 
 # The target the issue sets: at most 15% fewer requests/s with full tracing.
 TARGET_RATIO = 0.85
-_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
-_P99 = re.compile(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
-_UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-@dataclass(frozen=True)
-class Measurement:
-    rps: float
-    p99_ms: float
 
 
 @dataclass(frozen=True)
@@ -58,31 +47,6 @@ class Comparison:
                 f"trace export requests received while on: {self.trace_exports}",
             ]
         )
-
-
-def wrk(url: str, *, token: str, seconds: float, connections: int) -> Measurement:
-    """One `wrk` run; the app's answers must all be 2xx."""
-    out = subprocess.run(
-        [
-            "wrk",
-            f"-c{connections}",
-            "-t2",
-            f"-d{max(1, round(seconds))}s",
-            "--latency",
-            "-H",
-            f"Authorization: Bearer {token}",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    if "Non-2xx" in out:
-        raise RuntimeError(f"the endpoint answered errors under load:\n{out}")
-    rps, p99 = _RPS.search(out), _P99.search(out)
-    if rps is None or p99 is None:
-        raise RuntimeError(f"could not read wrk's output:\n{out}")
-    return Measurement(rps=float(rps.group(1)), p99_ms=float(p99.group(1)) * _UNIT_MS[p99.group(2)])
 
 
 def telemetry_env(receiver: OtlpReceiver) -> dict[str, str]:
@@ -129,18 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=64)
     args = parser.parse_args(argv)
-    if shutil.which("wrk") is None:
-        print("wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
-        return 2
-    cluster = postgres_cluster_new()
-    if cluster is None:
-        print("no PostgreSQL binaries found", file=sys.stderr)
-        return 2
-    cluster.start()
     try:
-        result = compare(cluster, seconds=args.seconds, rounds=args.rounds, connections=args.connections)
-    finally:
-        cluster.stop()
+        with benchmark_cluster() as cluster:
+            result = compare(cluster, seconds=args.seconds, rounds=args.rounds, connections=args.connections)
+    except MissingTool as error:
+        return exit_missing(error)
     print(result.report())
     return 0
 
