@@ -54,6 +54,7 @@ compose)
 	: "${EDGE_ERROR_LOG:=stderr}"
 	: "${EDGE_LISTEN_ADDRESSES:=0.0.0.0}"
 	: "${EDGE_HTTP_PORT:=80}"
+	: "${EDGE_STORAGE_UPSTREAM:=}"
 	;;
 vm)
 	: "${EDGE_DOMAIN:?EDGE_DOMAIN is required: the name the certificate is issued for}"
@@ -92,10 +93,11 @@ done
 SUBSTITUTED='${APP_UPSTREAM} ${EDGE_NGINX_USER} ${EDGE_PID_FILE} ${EDGE_TEMP_DIR}
 ${EDGE_ACCESS_LOG} ${EDGE_ERROR_LOG} ${EDGE_SMALL_BODY_MAX_BYTES} ${EDGE_LARGE_BODY_MAX_BYTES}
 ${EDGE_DOMAIN} ${EDGE_TLS_CERT} ${EDGE_TLS_KEY} ${EDGE_ACME_WEBROOT} ${EDGE_HTTPS_PORT_SUFFIX}
-${FILES_LOCAL_ACCEL_REDIRECT_PREFIX} ${EDGE_MEDIA_DIR}'
+${FILES_LOCAL_ACCEL_REDIRECT_PREFIX} ${EDGE_MEDIA_DIR} ${EDGE_STORAGE_UPSTREAM}'
 export APP_UPSTREAM EDGE_NGINX_USER EDGE_PID_FILE EDGE_TEMP_DIR EDGE_ACCESS_LOG EDGE_ERROR_LOG \
 	EDGE_SMALL_BODY_MAX_BYTES EDGE_LARGE_BODY_MAX_BYTES EDGE_DOMAIN EDGE_TLS_CERT EDGE_TLS_KEY \
-	EDGE_ACME_WEBROOT EDGE_HTTPS_PORT_SUFFIX FILES_LOCAL_ACCEL_REDIRECT_PREFIX EDGE_MEDIA_DIR
+	EDGE_ACME_WEBROOT EDGE_HTTPS_PORT_SUFFIX FILES_LOCAL_ACCEL_REDIRECT_PREFIX EDGE_MEDIA_DIR \
+	EDGE_STORAGE_UPSTREAM
 
 render() {
 	envsubst "$SUBSTITUTED" <"$source_dir/$1" >"$out/$2"
@@ -114,12 +116,18 @@ render nginx.conf.template nginx.conf
 render "sites/$target.conf.template" site.conf
 render snippets/app-locations.conf.template snippets/app-locations.conf
 listen "$EDGE_HTTP_PORT" >"$out/generated/listen-http.conf"
+options=$out/generated/options.conf
+: >"$options"
+
+if [ "$target" = compose ] && [ -n "$EDGE_STORAGE_UPSTREAM" ]; then
+	require_plain EDGE_STORAGE_UPSTREAM "$EDGE_STORAGE_UPSTREAM"
+	render snippets/storage-emulator.conf.template generated/storage-emulator.conf
+	echo 'include generated/storage-emulator.conf;' >>"$options"
+fi
 
 if [ "$target" = vm ]; then
 	render snippets/acme-challenge.conf.template snippets/acme-challenge.conf
 	listen "$EDGE_HTTPS_PORT" ' ssl http2' >"$out/generated/listen-https.conf"
-	options=$out/generated/options.conf
-	: >"$options"
 	case $EDGE_CLOUDFLARE in
 	1) echo 'include snippets/cloudflare-real-ip.conf;' >>"$options" ;;
 	0) ;;

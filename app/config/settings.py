@@ -156,6 +156,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 GCS_BUCKET = env.text("GCS_BUCKET", required=True) if IS_PRODUCTION else env.optional_text("GCS_BUCKET")
 GCS_PROJECT = env.optional_text("GCS_PROJECT")
+# Where clients reach storage in signed URLs, when not Google's own endpoint or
+# the emulator (compose routes the emulator through nginx at /storage).
+GCS_PUBLIC_ENDPOINT = env.url("GCS_PUBLIC_ENDPOINT", schemes=("https", "http"))
 # A service-account key used only to sign URLs (local runs and tests). Without
 # it the runtime identity signs through the IAM Credentials API.
 GCS_SIGNING_KEY_FILE = env.optional_text("GCS_SIGNING_KEY_FILE")

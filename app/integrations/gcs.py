@@ -195,7 +195,7 @@ def signed_url(
     response_disposition: str | None = None,
 ) -> SignedRequest:
     """A V4 signed URL; `headers` are bound into the signature and must be sent."""
-    endpoint = os.environ.get(EMULATOR_VARIABLE) or None
+    endpoint = settings.GCS_PUBLIC_ENDPOINT or os.environ.get(EMULATOR_VARIABLE) or None
     url = _blob(key).generate_signed_url(
         version="v4",
         expiration=expires_at,

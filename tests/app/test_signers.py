@@ -119,3 +119,17 @@ def test_gcs_v4_signed_put_binds_headers_and_expiry(
     assert query["X-Goog-SignedHeaders"] == ["content-md5;content-type;host"]
     assert 890 <= int(query["X-Goog-Expires"][0]) <= 900
     assert query["X-Goog-Credential"][0].startswith("signer@local.iam.gserviceaccount.com/")
+
+
+def test_gcs_signed_urls_use_the_public_endpoint_when_one_is_set(
+    gcs_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    for name, value in gcs_env.items():
+        monkeypatch.setenv(name, value)
+    settings.GCS_BUCKET = gcs_env["GCS_BUCKET"]
+    settings.GCS_SIGNING_KEY_FILE = gcs_env["GCS_SIGNING_KEY_FILE"]
+    settings.GCS_PUBLIC_ENDPOINT = "http://localhost:8080/storage"
+    gcs.client.cache_clear()
+    signed = gcs.signed_url("uploads/a/b", method="GET", expires_at=datetime.now(UTC) + timedelta(minutes=5))
+    gcs.client.cache_clear()
+    assert signed.url.startswith(f"http://localhost:8080/storage/{gcs_env['GCS_BUCKET']}/uploads/a/b?")

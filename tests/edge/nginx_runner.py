@@ -54,6 +54,16 @@ class Edge:
         path = self.prefix / "access.log"
         return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
+    def access_entry(self, request_id: str, *, timeout: float = 3.0) -> dict[str, Any]:
+        """nginx's log line for a request; nginx writes it after the response, so wait for it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            entries = [entry for entry in self.access_log() if entry.get("request_id") == request_id]
+            if entries or time.monotonic() > deadline:
+                assert len(entries) == 1, f"nginx logged {len(entries)} requests with id {request_id}"
+                return entries[0]
+            time.sleep(0.02)
+
     def error_log(self) -> str:
         path = self.prefix / "error.log"
         return path.read_text(errors="replace") if path.exists() else ""

@@ -32,7 +32,7 @@ def test_cloudflare_peer_sets_the_client_address_from_cf_connecting_ip(
     assert response.status_code == 200, response.text
     request_id = response.headers["x-request-id"]
     assert edge_app.access_entry(request_id)["client_ip"] == CLIENT_ADDRESS
-    logged = next(entry for entry in cloudflare_site.access_log() if entry["request_id"] == request_id)
+    logged = cloudflare_site.access_entry(request_id)
     assert (logged["client_ip"], logged["peer_ip"]) == (CLIENT_ADDRESS, CLOUDFLARE_PEER)
 
 

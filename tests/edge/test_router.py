@@ -4,9 +4,11 @@ import re
 import time
 
 import httpx
+import pytest
 
 from tests.edge.conftest import SMALL_UPLOAD_MAX_BYTES, EdgeApp
 from tests.edge.nginx_runner import Edge, edge_env, edge_render, edge_running
+from tests.support.gcs import TEST_BUCKET, Emulator
 from tests.support.ports import free_port
 
 NGINX_REQUEST_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -35,7 +37,7 @@ def test_router_hands_the_app_client_address_scheme_host_and_its_request_id(rout
     assert NGINX_REQUEST_ID.match(request_id)
     logged = edge_app.access_entry(request_id)
     assert (logged["client_ip"], logged["scheme"], logged["host"]) == ("127.0.0.1", "http", host)
-    assert [entry["request_id"] for entry in router.access_log()][-1] == request_id
+    assert router.access_entry(request_id)["request_id"] == request_id
 
 
 def test_router_forwards_a_well_formed_caller_request_id_and_replaces_a_malformed_one(
@@ -132,7 +134,7 @@ def test_router_sets_security_headers_on_app_and_edge_responses(router: Edge) ->
 def test_router_logs_json_with_request_and_upstream_time(router: Edge, edge_app: EdgeApp) -> None:
     response = httpx.get(router.http_url("/api/v1/me"), headers=edge_app.auth)
 
-    entry = next(e for e in router.access_log() if e["request_id"] == response.headers["x-request-id"])
+    entry = router.access_entry(response.headers["x-request-id"])
     assert entry["status"] == 200
     assert entry["uri"] == "/api/v1/me"
     assert isinstance(entry["request_time"], float | int)
@@ -152,3 +154,17 @@ def test_router_answers_502_quickly_when_the_app_is_down(tmp_path_factory) -> No
     assert response.status_code in (502, 503)
     assert response.headers["content-type"] == "application/problem+json"
     assert elapsed < 1.0
+
+
+def test_router_serves_the_storage_emulator_under_storage_for_signed_urls(
+    edge_app: EdgeApp, gcs_emulator: Emulator, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    prefix = tmp_path_factory.mktemp("router-storage")
+    emulator_address = gcs_emulator.url.removeprefix("http://")
+    env = edge_env(prefix, upstream_port=edge_app.app.port, settings={"EDGE_STORAGE_UPSTREAM": emulator_address})
+    with edge_running(edge_render("compose", prefix, env)) as edge:
+        url = edge.http_url(f"/storage/{TEST_BUCKET}/uploads/through-the-router")
+        put = httpx.put(url, content=b"via nginx\n", headers={"Content-Type": "text/plain"})
+        assert put.status_code == 200, put.text
+        assert httpx.get(url).content == b"via nginx\n"
+        assert httpx.get(edge.http_url("/healthz")).status_code == 200
