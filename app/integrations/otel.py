@@ -32,6 +32,9 @@ from app.core.telemetry import (
 
 logger = logging.getLogger(__name__)
 
+# The ASGI instrumentation's server metrics the dashboard reads.
+HTTP_SERVER_INSTRUMENTS = ("http.server.duration", "http.server.active_requests", "http.server.request.duration")
+
 
 # --- Logs --------------------------------------------------------------------
 
@@ -148,7 +151,7 @@ def instrument(application: ASGIApp) -> ASGIApp:
     from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
-    from opentelemetry.sdk.metrics.view import View
+    from opentelemetry.sdk.metrics.view import DropAggregation, View
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
@@ -170,7 +173,11 @@ def instrument(application: ASGIApp) -> ASGIApp:
     meter_provider = MeterProvider(
         resource=resource,
         metric_readers=readers,
-        views=[View(instrument_name="http.server.*", attribute_keys=set(HTTP_METRIC_ATTRIBUTES))],
+        views=[
+            View(instrument_name=name, attribute_keys=set(HTTP_METRIC_ATTRIBUTES)) for name in HTTP_SERVER_INSTRUMENTS
+        ]
+        # Body sizes are not on the dashboard, and recording them costs every request.
+        + [View(instrument_name="http.server.*.size", aggregation=DropAggregation())],
         shutdown_on_exit=False,
     )
     metrics.set_meter_provider(meter_provider)
