@@ -18,7 +18,7 @@ CSRF_FAILED = "CSRF check failed: send the X-CSRFToken header with the csrftoken
 class BearerTokenAuth(HttpBearer):
     """`Authorization: Bearer <personal API token>`."""
 
-    async def authenticate(self, request: HttpRequest, token: str) -> User | None:  # type: ignore[override]
+    async def authenticate(self, request: HttpRequest, token: str) -> User | None:
         user = await user_by_token(secret=token)
         if user is not None:
             request.user = user  # pyright: ignore[reportAttributeAccessIssue]
@@ -35,7 +35,7 @@ class SessionUserAuth(APIKeyCookie):
         # request: a caller with no session (or a dead bearer token) gets 401.
         return request.COOKIES.get(self.param_name)
 
-    async def authenticate(self, request: HttpRequest, key: str | None) -> User | None:  # type: ignore[override]
+    async def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
         user = cast(User | AnonymousUser, await request.auser())  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
         if not isinstance(user, User) or not user.is_active:
             return None

@@ -11,7 +11,7 @@ token) it still goes to a thread, but only then.
 `app.core.checks` makes sure they stand where Django's checks expect the originals.
 """
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from asgiref.sync import sync_to_async
@@ -49,7 +49,8 @@ class InlineHooks:
             else:
                 response = process_request(request)
         # MiddlewareMixin.__init__ sets get_response; in an async chain it returns an awaitable.
-        response = response or await cast("Awaitable[HttpResponseBase]", self.get_response(request))  # type: ignore[attr-defined]
+        get_response = cast(Callable[[HttpRequest], Awaitable[HttpResponseBase]], self.get_response)  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+        response = response or await get_response(request)
         if process_response is not None:
             if self.process_response_needs_thread(request, response):
                 response = await sync_to_async(process_response)(request, response)
@@ -87,7 +88,7 @@ class MessageMiddleware(InlineHooks, messages.MessageMiddleware):
 
 
 class CsrfViewMiddleware(InlineHooks, csrf.CsrfViewMiddleware):
-    async def process_view(  # type: ignore[override]
+    async def process_view(  # pyright: ignore[reportIncompatibleMethodOverride] - Django awaits async hooks
         self, request: HttpRequest, callback: Any, callback_args: Any, callback_kwargs: Any
     ) -> HttpResponseBase | None:
         # An unsafe request to a protected view may make Django read the form

@@ -70,9 +70,7 @@ class StaffAdminSite(admin.AdminSite):
 
         return inner
 
-    def login(  # type: ignore[override]
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         index = urls.reverse("admin:index", current_app=self.name)
         refused = _guard(request)
         if refused is not None and _visitor(request).is_authenticated:

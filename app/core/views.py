@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -25,10 +26,10 @@ def _database_answers() -> None:
         cursor.execute("SELECT 1")
 
 
-async def _check(name: str, probe: object) -> str | None:
+async def _check(name: str, probe: Awaitable[object]) -> str | None:
     """Runs one probe; returns the dependency's name if it failed."""
     try:
-        await asyncio.wait_for(probe, timeout=READINESS_TIMEOUT_SECONDS)  # type: ignore[arg-type]
+        await asyncio.wait_for(probe, timeout=READINESS_TIMEOUT_SECONDS)
     except Exception:
         logger.warning("readiness check failed", extra={"dependency": name}, exc_info=True)
         return name

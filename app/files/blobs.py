@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, Protocol, cast
 
 from django.conf import settings
 from django.core.files import File as DjangoFile
@@ -58,7 +58,11 @@ def md5_b64_of(stream: IO[bytes]) -> str:
     return base64.b64encode(digest.digest()).decode()
 
 
-def save(key: str, stream: IO[bytes], *, size: int, content_type: str, filename: str) -> None:
+class Readable(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+def save(key: str, stream: Readable, *, size: int, content_type: str, filename: str) -> None:
     content = DjangoFile(stream, name=key)
     # Django's File.size is a cached_property, which django-types declares read-only.
     content.size = size  # pyright: ignore[reportAttributeAccessIssue]

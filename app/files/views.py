@@ -2,7 +2,6 @@
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import IO
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -36,7 +35,7 @@ class _BodyStream:
         self._request = request
         self._left = size
 
-    def read(self, size: int = -1) -> bytes:
+    def read(self, size: int = -1, /) -> bytes:
         chunk = self._request.read(self._left if size < 0 else min(size, self._left))
         self._left -= len(chunk)
         return chunk
@@ -53,7 +52,7 @@ async def _upload(request: HttpRequest, token: str) -> HttpResponse:
         raise Problem(UPLOAD_GONE, code="upload_gone", status=410)
     if file.status != File.Status.PENDING or await asyncio.to_thread(default_storage.exists, grant.key):
         raise Problem(ALREADY_UPLOADED, code="already_uploaded", status=409)
-    stream: IO[bytes] = _BodyStream(request, grant.size)  # type: ignore[assignment]
+    stream = _BodyStream(request, grant.size)
     await asyncio.to_thread(
         blobs.save, grant.key, stream, size=grant.size, content_type=grant.content_type, filename=""
     )

@@ -93,7 +93,7 @@ def client() -> "Client":
     if os.environ.get(EMULATOR_VARIABLE):
         from google.auth.credentials import AnonymousCredentials
 
-        return storage.Client(project=settings.GCS_PROJECT or "local", credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
+        return storage.Client(project=settings.GCS_PROJECT or "local", credentials=AnonymousCredentials())
     return storage.Client(project=settings.GCS_PROJECT)
 
 
@@ -113,7 +113,7 @@ class BucketStorage(GoogleCloudStorage):
     """django-storages' GCS backend, sharing this module's client."""
 
     @property
-    def client(self) -> "Client":  # type: ignore[override]
+    def client(self) -> "Client":
         return client()
 
 
@@ -168,16 +168,14 @@ def _signing_arguments() -> dict[str, Any]:
     if settings.GCS_SIGNING_KEY_FILE:
         from google.oauth2 import service_account
 
-        return {
-            "credentials": service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
-                settings.GCS_SIGNING_KEY_FILE
-            )
-        }
+        # google-auth is untyped.
+        key_credentials = service_account.Credentials.from_service_account_file(settings.GCS_SIGNING_KEY_FILE)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        return {"credentials": key_credentials}
     import google.auth
     from google.auth.transport.requests import Request
 
-    credentials, _ = google.auth.default()  # type: ignore[no-untyped-call]
-    credentials.refresh(Request())  # type: ignore[no-untyped-call]
+    credentials, _ = cast(tuple[Any, object], google.auth.default())  # pyright: ignore[reportUnknownMemberType]
+    credentials.refresh(Request())
     identity = cast(_SigningIdentity, credentials)
     return {
         "service_account_email": identity.service_account_email,

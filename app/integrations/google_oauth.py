@@ -69,11 +69,11 @@ class GoogleAdapter(GoogleOAuth2Adapter):
     """allauth's Google OAuth2 adapter with endpoints from settings."""
 
     @property
-    def authorize_url(self) -> str:  # type: ignore[override]
+    def authorize_url(self) -> str:
         return _endpoint("authorize")
 
     @property
-    def access_token_url(self) -> str:  # type: ignore[override]
+    def access_token_url(self) -> str:
         return _endpoint("token")
 
     def _decode_id_token(self, app: Any, id_token: str) -> dict[str, Any]:
