@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import hmac
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -99,14 +100,19 @@ def test_local_download_token_is_not_an_upload_token() -> None:
         local_urls.upload_grant_load(token, max_age=60)
 
 
-def test_gcs_v4_signed_put_binds_headers_and_expiry(
-    gcs_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, settings: Settings
-) -> None:
+@pytest.fixture
+def gcs_signing(gcs_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Iterator[str]:
+    """The emulator's bucket with URLs signed by a generated key; yields the bucket."""
     for name, value in gcs_env.items():
         monkeypatch.setenv(name, value)
     settings.GCS_BUCKET = gcs_env["GCS_BUCKET"]
     settings.GCS_SIGNING_KEY_FILE = gcs_env["GCS_SIGNING_KEY_FILE"]
     gcs.client.cache_clear()
+    yield gcs_env["GCS_BUCKET"]
+    gcs.client.cache_clear()
+
+
+def test_gcs_v4_signed_put_binds_headers_and_expiry(gcs_signing: str) -> None:
     expires_at = datetime.now(UTC) + timedelta(minutes=15)
     signed = gcs.signed_url(
         "uploads/a/b",
@@ -114,22 +120,13 @@ def test_gcs_v4_signed_put_binds_headers_and_expiry(
         expires_at=expires_at,
         headers={"Content-Type": "text/plain", "Content-MD5": "x"},
     )
-    gcs.client.cache_clear()
     query = parse_qs(urlsplit(signed.url).query)
     assert query["X-Goog-SignedHeaders"] == ["content-md5;content-type;host"]
     assert 890 <= int(query["X-Goog-Expires"][0]) <= 900
     assert query["X-Goog-Credential"][0].startswith("signer@local.iam.gserviceaccount.com/")
 
 
-def test_gcs_signed_urls_use_the_public_endpoint_when_one_is_set(
-    gcs_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, settings: Settings
-) -> None:
-    for name, value in gcs_env.items():
-        monkeypatch.setenv(name, value)
-    settings.GCS_BUCKET = gcs_env["GCS_BUCKET"]
-    settings.GCS_SIGNING_KEY_FILE = gcs_env["GCS_SIGNING_KEY_FILE"]
+def test_gcs_signed_urls_use_the_public_endpoint_when_one_is_set(gcs_signing: str, settings: Settings) -> None:
     settings.GCS_PUBLIC_ENDPOINT = "http://localhost:8080/storage"
-    gcs.client.cache_clear()
     signed = gcs.signed_url("uploads/a/b", method="GET", expires_at=datetime.now(UTC) + timedelta(minutes=5))
-    gcs.client.cache_clear()
-    assert signed.url.startswith(f"http://localhost:8080/storage/{gcs_env['GCS_BUCKET']}/uploads/a/b?")
+    assert signed.url.startswith(f"http://localhost:8080/storage/{gcs_signing}/uploads/a/b?")

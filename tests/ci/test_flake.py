@@ -58,32 +58,29 @@ def test_the_shell_has_every_tool_and_the_dagger_cli_of_dagger_io() -> None:
     assert "UV_PYTHON = python.interpreter;" in text
 
 
+def _flake(nix: str, command: str, flake: Path, home: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """`nix flake <command>` offline, nixpkgs replaced by the stub; `path:` so nix reads files as they are."""
+    return subprocess.run(
+        [nix, "flake", command, *extra, "--offline", "--no-write-lock-file",
+         "--override-input", "nixpkgs", f"path:{STUB_NIXPKGS}", f"path:{flake}"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=_nix_env(home),
+        timeout=120,
+    )  # fmt: skip
+
+
 def test_flake_check_evaluates_every_output_against_a_stub_nixpkgs(tmp_path: Path) -> None:
     nix = system_tool("nix", NIX_INSTALL)
     flake = tmp_path / "flake"
     flake.mkdir()
     shutil.copy(FLAKE, flake)
     shutil.copy(LOCK, flake)
-    # `path:` flakes, so nix reads the files as they are, not as git has them.
-    result = subprocess.run(
-        [nix, "flake", "check", "--offline", "--no-write-lock-file",
-         "--override-input", "nixpkgs", f"path:{STUB_NIXPKGS}", f"path:{flake}"],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=_nix_env(tmp_path),
-        timeout=120,
-    )  # fmt: skip
+    result = _flake(nix, "check", flake, tmp_path)
     assert result.returncode == 0, result.stderr
-    shown = subprocess.run(
-        [nix, "flake", "show", "--json", "--offline", "--no-write-lock-file",
-         "--override-input", "nixpkgs", f"path:{STUB_NIXPKGS}", f"path:{flake}"],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=_nix_env(tmp_path),
-        timeout=120,
-    )  # fmt: skip
+    shown = _flake(nix, "show", flake, tmp_path, "--json")
+    assert shown.returncode == 0, shown.stderr
     outputs = json.loads(shown.stdout)
     for system in ("x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin"):
         assert outputs["devShells"][system]["default"]["type"] == "derivation"
@@ -96,15 +93,7 @@ def test_flake_check_fails_when_a_tool_does_not_exist(tmp_path: Path) -> None:
     flake.mkdir()
     (flake / "flake.nix").write_text(FLAKE.read_text().replace("pkgs.zizmor", "pkgs.zizmore"))
     shutil.copy(LOCK, flake)
-    result = subprocess.run(
-        [nix, "flake", "check", "--offline", "--no-write-lock-file",
-         "--override-input", "nixpkgs", f"path:{STUB_NIXPKGS}", f"path:{flake}"],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=_nix_env(tmp_path),
-        timeout=120,
-    )  # fmt: skip
+    result = _flake(nix, "check", flake, tmp_path)
     assert result.returncode != 0
     assert "zizmore" in result.stderr
 
