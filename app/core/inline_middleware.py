@@ -88,6 +88,13 @@ class MessageMiddleware(InlineHooks, messages.MessageMiddleware):
 
 
 class CsrfViewMiddleware(InlineHooks, csrf.CsrfViewMiddleware):
+    # With CSRF_USE_SESSIONS the secret lives in the session store: every hook may do I/O.
+    def process_request_needs_thread(self, request: HttpRequest) -> bool:
+        return settings.CSRF_USE_SESSIONS
+
+    def process_response_needs_thread(self, request: HttpRequest, response: HttpResponseBase) -> bool:
+        return settings.CSRF_USE_SESSIONS
+
     async def process_view(  # pyright: ignore[reportIncompatibleMethodOverride] - Django awaits async hooks
         self, request: HttpRequest, callback: Any, callback_args: Any, callback_kwargs: Any
     ) -> HttpResponseBase | None:
@@ -96,7 +103,7 @@ class CsrfViewMiddleware(InlineHooks, csrf.CsrfViewMiddleware):
         needs_body = request.method not in ("GET", "HEAD", "OPTIONS", "TRACE") and not getattr(
             callback, "csrf_exempt", False
         )
-        if needs_body:
+        if needs_body or settings.CSRF_USE_SESSIONS:
             return await sync_to_async(super().process_view)(request, callback, callback_args, callback_kwargs)
         return super().process_view(request, callback, callback_args, callback_kwargs)
 
