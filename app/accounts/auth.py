@@ -45,6 +45,11 @@ class SessionUserAuth(APIKeyCookie):
         return user
 
 
+def authenticated_user(request: HttpRequest) -> User:
+    """The user an operation's authenticator accepted (ninja keeps it in `request.auth`)."""
+    return cast(User, request.auth)  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+
+
 bearer_auth = BearerTokenAuth()
 session_auth = SessionUserAuth()
 user_auth = [bearer_auth, session_auth]

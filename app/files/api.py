@@ -1,7 +1,7 @@
 """The files API: thin handlers that validate, call one service or selector, and shape the answer."""
 
 import uuid
-from typing import Annotated, cast
+from typing import Annotated
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from ninja import File as FileParam
@@ -9,17 +9,12 @@ from ninja import Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
-from app.accounts.models import User
+from app.accounts.auth import authenticated_user
 from app.files import selectors, services
 from app.files.blobs import attachment_header
 from app.files.schemas import FileOut, FilePageOut, UploadStartIn, UploadStartOut
 
 router = Router(tags=["files"])
-
-
-def _owner(request: HttpRequest) -> User:
-    # ninja sets `auth` to what the authenticator returned: a User.
-    return cast(User, request.auth)  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
 
 
 class PageParams(Schema):
@@ -29,17 +24,17 @@ class PageParams(Schema):
 
 @router.post("/files", response={201: FileOut}, summary="Upload a small file (multipart field `file`)")
 async def file_upload(request: HttpRequest, file: FileParam[UploadedFile]) -> Status[object]:
-    return Status(201, await services.file_upload(owner=_owner(request), upload=file))
+    return Status(201, await services.file_upload(owner=authenticated_user(request), upload=file))
 
 
 @router.get("/files", response=FilePageOut, summary="Your files, newest first")
 async def file_list(request: HttpRequest, params: Query[PageParams]) -> object:
-    return await selectors.file_list(owner=_owner(request), limit=params.limit, cursor=params.cursor)
+    return await selectors.file_list(owner=authenticated_user(request), limit=params.limit, cursor=params.cursor)
 
 
 @router.get("/files/{file_id}", response=FileOut, summary="One file's metadata")
 async def file_get(request: HttpRequest, file_id: uuid.UUID) -> object:
-    return await selectors.file_get(owner=_owner(request), file_id=file_id)
+    return await selectors.file_get(owner=authenticated_user(request), file_id=file_id)
 
 
 @router.get(
@@ -48,7 +43,7 @@ async def file_get(request: HttpRequest, file_id: uuid.UUID) -> object:
     summary="Redirect to a short-lived signed URL for the bytes",
 )
 async def file_download(request: HttpRequest, file_id: uuid.UUID) -> HttpResponse:
-    file, url = await services.file_download_url(owner=_owner(request), file_id=file_id)
+    file, url = await services.file_download_url(owner=authenticated_user(request), file_id=file_id)
     response = HttpResponseRedirect(url)
     response["Content-Disposition"] = attachment_header(file.filename)
     response["X-Content-Type-Options"] = "nosniff"
@@ -58,14 +53,14 @@ async def file_download(request: HttpRequest, file_id: uuid.UUID) -> HttpRespons
 
 @router.delete("/files/{file_id}", response={204: None}, summary="Delete a file and its bytes")
 async def file_delete(request: HttpRequest, file_id: uuid.UUID) -> Status[None]:
-    await services.file_delete(owner=_owner(request), file_id=file_id)
+    await services.file_delete(owner=authenticated_user(request), file_id=file_id)
     return Status(204, None)
 
 
 @router.post("/uploads", response={201: UploadStartOut}, summary="Start a direct upload")
 async def upload_start(request: HttpRequest, payload: UploadStartIn) -> Status[UploadStartOut]:
     file, target, expires_at = await services.upload_start(
-        owner=_owner(request),
+        owner=authenticated_user(request),
         filename=payload.filename,
         size=payload.size,
         content_type=payload.content_type,
@@ -87,4 +82,4 @@ async def upload_start(request: HttpRequest, payload: UploadStartIn) -> Status[U
 
 @router.post("/uploads/{file_id}/complete", response=FileOut, summary="Verify a direct upload")
 async def upload_complete(request: HttpRequest, file_id: uuid.UUID) -> object:
-    return await services.upload_complete(owner=_owner(request), file_id=file_id)
+    return await services.upload_complete(owner=authenticated_user(request), file_id=file_id)

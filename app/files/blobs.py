@@ -10,7 +10,7 @@ import base64
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Protocol, cast
 
@@ -100,23 +100,15 @@ def delete(key: str) -> None:
         default_storage.delete(key)
 
 
-def keys(prefix: str) -> Iterator[str]:
+def listing(prefix: str) -> Iterator[tuple[str, datetime | None]]:
+    """Every object under `prefix`: its key and when it last changed."""
     if is_gcs():
-        yield from gcs.object_keys(prefix)
+        yield from gcs.object_listing(prefix)
         return
     root = Path(settings.MEDIA_ROOT)
     for path in sorted((root / prefix).rglob("*")):
         if path.is_file():
-            yield path.relative_to(root).as_posix()
-
-
-def modified_at(key: str) -> datetime | None:
-    if is_gcs():
-        return gcs.object_updated_at(key)
-    try:
-        return default_storage.get_modified_time(key)
-    except FileNotFoundError:
-        return None
+            yield path.relative_to(root).as_posix(), datetime.fromtimestamp(path.stat().st_mtime, UTC)
 
 
 def ping() -> None:

@@ -3,6 +3,7 @@
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import batched
 
 from django.utils import timezone
 
@@ -14,6 +15,8 @@ logger = logging.getLogger(__name__)
 # An object younger than this may belong to an upload whose row is being
 # written right now; leave it for the next run.
 ORPHAN_GRACE = timedelta(hours=1)
+# Objects checked against the database per query.
+ORPHAN_CHECK_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -31,15 +34,16 @@ def cleanup_run(*, dry_run: bool = False) -> CleanupReport:
             blobs.delete(file.storage_key)
             file.delete()
     orphans = 0
-    for key in blobs.keys("uploads/"):
-        if File.objects.filter(storage_key=key).exists():
-            continue
-        modified = blobs.modified_at(key)
-        if modified is not None and now - modified < ORPHAN_GRACE:
-            continue
-        orphans += 1
-        if not dry_run:
-            blobs.delete(key)
+    for batch in batched(blobs.listing("uploads/"), ORPHAN_CHECK_BATCH):
+        known = set(
+            File.objects.filter(storage_key__in=[key for key, _ in batch]).values_list("storage_key", flat=True)
+        )
+        for key, modified in batch:
+            if key in known or (modified is not None and now - modified < ORPHAN_GRACE):
+                continue
+            orphans += 1
+            if not dry_run:
+                blobs.delete(key)
     report = CleanupReport(expired_uploads=len(expired), orphan_objects=orphans)
     logger.info(
         "cleanup finished",

@@ -124,11 +124,6 @@ def object_info(key: str) -> ObjectInfo | None:
     return ObjectInfo(size=int(blob.size or 0), md5_b64=blob.md5_hash)
 
 
-def object_updated_at(key: str) -> datetime | None:
-    blob = bucket().get_blob(key)
-    return None if blob is None else blob.updated
-
-
 def object_head(key: str, length: int) -> bytes:
     """Up to `length` leading bytes of the object."""
     from google.api_core.exceptions import RequestRangeNotSatisfiable
@@ -153,9 +148,10 @@ def object_delete(key: str) -> None:
         _blob(key).delete()
 
 
-def object_keys(prefix: str) -> Iterator[str]:
+def object_listing(prefix: str) -> Iterator[tuple[str, datetime | None]]:
+    """Each object's key and last update, from the listing itself (no request per object)."""
     for blob in _typed_client().list_blobs(settings.GCS_BUCKET, prefix=prefix):
-        yield blob.name
+        yield blob.name, blob.updated
 
 
 def ping() -> None:

@@ -5,6 +5,7 @@ import base64
 import hashlib
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -172,3 +173,22 @@ def test_delete_removes_the_object_from_the_bucket(alice_api: Client) -> None:
 
 def test_readyz_checks_the_bucket(client: Client) -> None:
     assert client.get("/readyz").status_code == 200
+
+
+def test_cleanup_removes_orphan_objects_from_the_bucket_and_keeps_files(
+    alice_api: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.files import cleanup
+
+    file_id = alice_api.post("/api/v1/files", {"file": SimpleUploadedFile("dot.png", PNG_1X1, "image/png")}).json()[
+        "id"
+    ]
+    gcs.bucket().blob("uploads/nobody/orphan").upload_from_string(b"left behind")
+    monkeypatch.setattr(cleanup, "ORPHAN_GRACE", timedelta(0))
+
+    report = cleanup.cleanup_run()
+
+    # The emulator outlives each test's database, so earlier tests' objects are orphans too.
+    assert report.orphan_objects >= 1
+    assert _object("uploads/nobody/orphan") is None
+    assert _object(_key(file_id)) == PNG_1X1
