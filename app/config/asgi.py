@@ -7,9 +7,11 @@ from django.conf import settings
 from django.core.asgi import get_asgi_application
 from servestatic import ServeStaticASGI
 
+from app.core.request_threads import ReusedRequestThreads
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.config.settings")
 
-django_application = get_asgi_application()
+django_application = ReusedRequestThreads(get_asgi_application(), idle_max=128)
 application: Any = ServeStaticASGI(
     django_application, root=settings.STATIC_ROOT, prefix=settings.STATIC_URL, max_age=3600
 )

@@ -1,0 +1,54 @@
+"""Each request borrows a long-lived thread for its sync work, and gives its database connection back."""
+
+import asyncio
+import threading
+from typing import Any
+
+import httpx
+from django.core.asgi import get_asgi_application
+from django.core.signals import request_finished
+
+from app.core.request_threads import ReusedRequestThreads
+from tests.plugin import postgres_cluster
+from tests.support.live_app import live_app, live_app_env
+
+
+def test_sequential_requests_do_their_sync_work_on_one_reused_thread() -> None:
+    threads: list[int] = []
+
+    def record_thread(**kwargs: Any) -> None:
+        threads.append(threading.get_ident())
+
+    application = ReusedRequestThreads(get_asgi_application(), idle_max=4)
+
+    async def requests() -> list[int]:
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            return [(await client.get("/healthz")).status_code for _ in range(5)]
+
+    request_finished.connect(record_thread)
+    try:
+        statuses = asyncio.run(requests())
+    finally:
+        request_finished.disconnect(record_thread)
+    assert statuses == [200] * 5
+    assert len(threads) == 5
+    assert len(set(threads)) == 1, "each request started a thread of its own"
+    assert threads[0] != threading.get_ident()
+
+
+def test_many_concurrent_requests_share_a_two_connection_pool() -> None:
+    # /me reads through the async ORM on the request's borrowed thread. Were a
+    # thread to keep its connection after its request, the third concurrent
+    # request would wait out the pool's timeout and fail.
+    env = live_app_env(postgres_cluster(), {"DATABASE_POOL_MAX_SIZE": "2", "DATABASE_THREADS": "1"})
+    with live_app(env) as app:
+
+        async def burst() -> list[int]:
+            limits = httpx.Limits(max_connections=40)
+            headers = {"Authorization": f"Bearer {app.token}"}
+            async with httpx.AsyncClient(base_url=app.base_url, headers=headers, limits=limits, timeout=30) as client:
+                responses = await asyncio.gather(*(client.get("/api/v1/me") for _ in range(120)))
+            return [response.status_code for response in responses]
+
+        assert asyncio.run(burst()) == [200] * 120
