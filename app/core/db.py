@@ -1,12 +1,13 @@
-"""Running ORM code from async views on long-lived database threads.
+"""Running ORM code from async views on a few long-lived database threads.
 
-Django's async ORM (`aget`, `async for`, ...) runs each query through
-`sync_to_async(thread_sensitive=True)`, which under ASGI means a fresh thread
-per request, and with it a fresh database wrapper to set up and a pooled
-connection to check out: measured here at about 2.5 ms per request, several
-times the queries themselves. Hot read paths call `in_db_thread` instead: the
+Django's async ORM (`aget`, `async for`, ...) runs each query on the request's
+own thread (see `app/core/request_threads.py`), where the pooled connection
+stays checked out until the request finishes, rendering the response
+included: 64 requests in flight want 64 connections, and past the pool's size
+they queue for its timeout. Hot read paths call `in_db_thread` instead: the
 same sync ORM, on a small pool of threads that live as long as the process,
-each handing its connection back to Django's pool after every call.
+each handing its connection back to Django's pool after every call, so those
+paths never hold more than DATABASE_THREADS connections.
 """
 
 from collections.abc import Callable

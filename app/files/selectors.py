@@ -52,7 +52,7 @@ def cursor_decode(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 async def file_list(*, owner: User, limit: int, cursor: str | None) -> FilePage:
     """The owner's ready files, newest first, `limit` at a time."""
-    files = File.objects.filter(owner=owner, status=File.Status.READY)
+    files = File.objects.filter(owner_id=owner.id, status=File.Status.READY)
     if cursor is not None:
         created_at, file_id = cursor_decode(cursor)
         files = files.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=file_id))
@@ -64,7 +64,7 @@ async def file_list(*, owner: User, limit: int, cursor: str | None) -> FilePage:
 
 
 async def file_get(*, owner: User, file_id: uuid.UUID) -> File:
-    file = await in_db_thread(File.objects.filter(id=file_id, owner=owner).first)
+    file = await in_db_thread(File.objects.filter(id=file_id, owner_id=owner.id).first)
     if file is None:
         raise NotFound("No such file.")
     return file

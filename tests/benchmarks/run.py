@@ -3,9 +3,10 @@
     uv run python -m tests.benchmarks.run [--seconds 10] [--connections 64] [--no-telemetry]
 
 Starts a throwaway PostgreSQL, the app under uvicorn (one worker, uvloop,
-httptools) and a bare ASGI hello-world under the same settings; drives each
-endpoint with `wrk` and prints requests/s, p99 and the ratio to bare ASGI.
-Then compares telemetry off and on (see `tests.benchmarks.telemetry`).
+httptools), and under the same settings a bare ASGI hello-world and a bare
+Django async view (Django's own floor, see `tests.benchmarks.django_hello`);
+drives each endpoint with `wrk` and prints requests/s, p99 and the ratio to
+bare ASGI. Then compares telemetry off and on (see `tests.benchmarks.telemetry`).
 """
 
 import argparse
@@ -31,11 +32,12 @@ AIM_P99_MS = 50
 
 
 @contextmanager
-def bare_asgi() -> Iterator[str]:
+def reference_app(module: str) -> Iterator[str]:
+    """`module:app` under the app's uvicorn settings: a ceiling to compare the endpoints with."""
     port = free_port()
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "uvicorn", "tests.benchmarks.hello:app", "--port", str(port),
+            sys.executable, "-m", "uvicorn", f"{module}:app", "--port", str(port),
             "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--lifespan", "off", "--log-level", "warning",
         ]
     )  # fmt: skip
@@ -59,7 +61,11 @@ def _row(name: str, measured: Measurement, bare: Measurement) -> str:
 
 def api_figures(cluster: PostgresCluster, *, seconds: float, connections: int) -> list[str]:
     env = live_app_env(cluster)
-    with live_app(env) as app, bare_asgi() as bare_url:
+    with (
+        live_app(env) as app,
+        reference_app("tests.benchmarks.hello") as bare_url,
+        reference_app("tests.benchmarks.django_hello") as django_url,
+    ):
         headers = {"Authorization": f"Bearer {app.token}"}
         ids = [
             httpx.post(
@@ -68,6 +74,7 @@ def api_figures(cluster: PostgresCluster, *, seconds: float, connections: int) -
             for n in range(LISTED_FILES)
         ]
         targets = {
+            "bare Django async view": django_url,
             "GET /healthz": f"{app.base_url}/healthz",
             f"GET /api/v1/files ({LISTED_FILES})": f"{app.base_url}/api/v1/files?limit={LISTED_FILES}",
             "GET /api/v1/files/{id}": f"{app.base_url}/api/v1/files/{ids[0]}",
