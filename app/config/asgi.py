@@ -1,6 +1,8 @@
 """The ASGI application: Django, with static files served in front of it, and telemetry when on."""
 
+import gc
 import os
+from importlib import import_module
 from typing import Any
 
 from django.conf import settings
@@ -20,3 +22,10 @@ if settings.OTEL_ENABLED:
     from app.integrations import otel
 
     application = otel.instrument(application)
+
+# Load the URLconf (the API and its schemas) now instead of on the first
+# request, then take everything loaded so far out of the garbage collector's
+# sight: it lives as long as the process, and each full collection would
+# otherwise walk all of it again (measured: about a tenth of a request's CPU).
+import_module(settings.ROOT_URLCONF)
+gc.freeze()
