@@ -13,7 +13,7 @@ from app.core.request_threads import ReusedRequestThreads
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.config.settings")
 
-django_application = ReusedRequestThreads(get_asgi_application(), idle_max=128)
+django_application = ReusedRequestThreads(get_asgi_application())
 application: Any = ServeStaticASGI(
     django_application, root=settings.STATIC_ROOT, prefix=settings.STATIC_URL, max_age=3600
 )

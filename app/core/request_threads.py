@@ -21,9 +21,13 @@ from app.core.telemetry import ASGIApp
 
 
 class ReusedRequestThreads:
-    """ASGI middleware around Django: each HTTP request borrows a thread that earlier requests used."""
+    """ASGI middleware around Django: each HTTP request borrows a thread that earlier requests used.
 
-    def __init__(self, app: ASGIApp, *, idle_max: int) -> None:
+    A thread serves one request at a time; a burst starts new ones, and of
+    those left idle afterwards at most `idle_max` are kept.
+    """
+
+    def __init__(self, app: ASGIApp, *, idle_max: int = 128) -> None:
         self.app = app
         self.idle_max = idle_max
         self._idle: list[ThreadPoolExecutor] = []

@@ -35,4 +35,4 @@ async def hello(request: HttpRequest) -> JsonResponse:
 urlpatterns = [path("", hello)]
 
 release_connections_only_when_requests_finish()
-app = ReusedRequestThreads(get_asgi_application(), idle_max=128)
+app = ReusedRequestThreads(get_asgi_application())
