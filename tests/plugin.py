@@ -7,13 +7,12 @@ run its own var/ directory.
 """
 
 import os
-import shutil
 import tempfile
-from pathlib import Path
 
 import pytest
 
 from tests.support.postgres import PostgresCluster, postgres_cluster_new
+from tests.support.tools import required_tools_missing
 
 # Set by .ci/run: the suite must not quietly fall back to SQLite there.
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
@@ -36,20 +35,10 @@ else:
         os.environ["DATABASE_URL"] = _cluster.url
 
 
-def _missing_required_tools() -> list[str]:
-    """Tools named in REQUIRE_TOOLS (CI sets it) that are not installed."""
-    local_bin = Path.home() / ".local" / "bin"
-    return [
-        tool
-        for tool in os.environ.get("REQUIRE_TOOLS", "").split()
-        if shutil.which(tool) is None and not (local_bin / tool).exists()
-    ]
-
-
 def pytest_configure(config: pytest.Config) -> None:
     if REQUIRE_POSTGRES and "DATABASE_URL" not in os.environ:
         raise pytest.UsageError("REQUIRE_POSTGRES=1 but no PostgreSQL binaries were found")
-    if missing := _missing_required_tools():
+    if missing := required_tools_missing():
         # Their tests would skip; in CI a skip would hide a broken install.
         raise pytest.UsageError(f"REQUIRE_TOOLS names tools that are not installed: {', '.join(missing)}")
     if _cluster is not None:

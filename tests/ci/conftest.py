@@ -1,8 +1,5 @@
-"""Fixtures for the CI tests: the repository, a fixed build, and the real tool executables."""
+"""Fixtures for the CI tests: the repository and a fixed build."""
 
-import os
-import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,21 +19,3 @@ def repository() -> Path:
 def build() -> pipelines.Build:
     """A build of a fixed commit on main, outside GitHub Actions."""
     return pipelines.Build(root=REPOSITORY, commit=COMMIT, ref="refs/heads/main", env={})
-
-
-def venv_tool(name: str) -> str:
-    """A console script installed in this environment by `uv sync` (dev group)."""
-    path = Path(sys.executable).parent / name
-    if not path.exists():
-        pytest.fail(f"{name} is a dev dependency but is missing from {path.parent}: uv sync")
-    return str(path)
-
-
-def system_tool(name: str, install: str) -> str:
-    """An executable that may be absent on a developer machine: skip, saying how to get it."""
-    # `uv tool install` puts executables in ~/.local/bin, which PATH may lack.
-    search = os.pathsep.join([os.environ.get("PATH", ""), str(Path.home() / ".local" / "bin")])
-    path = shutil.which(name, path=search)
-    if path is None:
-        pytest.skip(f"{name} not installed ({install})")
-    return path

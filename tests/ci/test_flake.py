@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.ci.conftest import REPOSITORY, system_tool
+from tests.ci.conftest import REPOSITORY
 from tests.ci.test_workflows import locked_dagger_io_version
+from tests.support.tools import system_tool
 
 FLAKE = REPOSITORY / "flake.nix"
 LOCK = REPOSITORY / "flake.lock"

@@ -4,7 +4,8 @@ import re
 import subprocess
 
 from ci import image, publish, scan, suite, workspace
-from tests.ci.conftest import REPOSITORY, venv_tool
+from tests.ci.conftest import REPOSITORY
+from tests.support.tools import venv_tool
 
 MIRROR = REPOSITORY / "ci" / "images.Dockerfile"
 PINNED = re.compile(r"(?P<name>[^\s@:]+(?::\d+)?[^\s@:]*):(?P<tag>[\w.-]+)@sha256:[0-9a-f]{64}")

@@ -3,7 +3,8 @@
 import json
 import subprocess
 
-from tests.ci.conftest import REPOSITORY, venv_tool
+from tests.ci.conftest import REPOSITORY
+from tests.support.tools import venv_tool
 
 
 def test_pyright_strict_passes_over_ci() -> None:

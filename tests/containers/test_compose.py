@@ -5,8 +5,6 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.containers.conftest import (
     COMPOSE_FILE,
     ENV_EXAMPLE,
@@ -15,8 +13,8 @@ from tests.containers.conftest import (
     clean_env,
     compose,
     dockerfile_parse,
-    tool,
 )
+from tests.support.tools import venv_tool
 
 # `${NAME}`, `${NAME:-default}`, `${NAME:?message}`; `$$` is a literal dollar.
 INTERPOLATION = re.compile(r"(?<!\$)\$\{(\w+)")
@@ -59,9 +57,7 @@ def test_compose_refuses_to_start_without_a_database_password(tmp_path: Path) ->
 
 
 def test_file_matches_the_compose_spec_schema() -> None:
-    binary = tool("check-jsonschema")
-    if binary is None:
-        pytest.fail("check-jsonschema is a dev dependency: run `uv sync`")
+    binary = venv_tool("check-jsonschema")
     result = subprocess.run(
         [binary, "--builtin-schema", "vendor.compose-spec", str(COMPOSE_FILE)],
         capture_output=True,

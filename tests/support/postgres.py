@@ -66,8 +66,10 @@ class PostgresCluster:
         return self.database_url(name)
 
     def stop(self) -> None:
+        """Stops the server and removes the cluster; a cluster never started only loses its directory."""
         try:
-            self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop")
+            if (self.root / "data").exists():
+                self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
 
