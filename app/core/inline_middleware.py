@@ -11,7 +11,6 @@ token) it still goes to a thread, but only then.
 `app.core.checks` makes sure they stand where Django's checks expect the originals.
 """
 
-from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from asgiref.sync import sync_to_async
@@ -25,6 +24,8 @@ from django.middleware import clickjacking, common, csrf, security
 
 # django-types lags Django 6.1: it has no django.middleware.csp.
 from django.middleware.csp import ContentSecurityPolicyMiddleware as _DjangoCSPMiddleware  # pyright: ignore[reportMissingImports, reportUnknownVariableType]
+
+from app.core.middleware import AsyncGetResponse
 
 
 class InlineHooks:
@@ -48,8 +49,9 @@ class InlineHooks:
                 response = await sync_to_async(process_request)(request)
             else:
                 response = process_request(request)
-        # MiddlewareMixin.__init__ sets get_response; in an async chain it returns an awaitable.
-        get_response = cast(Callable[[HttpRequest], Awaitable[HttpResponseBase]], self.get_response)  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+        # MiddlewareMixin.__init__ sets get_response; in an async chain it returns an
+        # awaitable. The cast names an alias: a type spelled out here is built per call.
+        get_response = cast(AsyncGetResponse, self.get_response)  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
         response = response or await get_response(request)
         if process_response is not None:
             if self.process_response_needs_thread(request, response):
