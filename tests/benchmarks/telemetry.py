@@ -87,9 +87,8 @@ def _served(cluster: PostgresCluster, extra: Mapping[str, str]) -> Iterator[tupl
 def compare(cluster: PostgresCluster, *, seconds: float = 5, rounds: int = 5, connections: int = 64) -> Comparison:
     """`rounds` pairs of runs, telemetry off then on, with both apps up throughout."""
     with otlp_receiver(decode=False) as receiver, ExitStack() as apps:
-        (off_app, off_url), (on_app, on_url) = (
-            apps.enter_context(_served(cluster, extra)) for extra in ({}, telemetry_env(receiver))
-        )
+        off_app, off_url = apps.enter_context(_served(cluster, {}))
+        on_app, on_url = apps.enter_context(_served(cluster, telemetry_env(receiver)))
 
         def measure(app: LiveApp, url: str, run_seconds: float) -> Measurement:
             return wrk(url, token=app.token, seconds=run_seconds, connections=connections)
