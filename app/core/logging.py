@@ -11,6 +11,8 @@ from app.core.request_context import request_id_var
 
 # Attributes every LogRecord has; anything else was passed in `extra=`.
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys() | {"message", "asctime"})
+# Extras that only repeat the message: uvicorn's ANSI-coloured copy for terminals.
+_REDUNDANT_EXTRAS = frozenset({"color_message"})
 
 
 class RequestContextFilter(logging.Filter):
@@ -39,7 +41,7 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         for key, value in vars(record).items():
-            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_"):
+            if key not in _STANDARD_ATTRIBUTES and key not in _REDUNDANT_EXTRAS and not key.startswith("_"):
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
