@@ -25,7 +25,7 @@ from django.middleware import clickjacking, common, csrf, security
 # django-types lags Django 6.1: it has no django.middleware.csp.
 from django.middleware.csp import ContentSecurityPolicyMiddleware as _DjangoCSPMiddleware  # pyright: ignore[reportMissingImports, reportUnknownVariableType]
 
-from app.core.middleware import AsyncGetResponse
+from app.core.async_middleware import AsyncGetResponse
 
 
 class InlineHooks:

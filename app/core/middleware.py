@@ -2,35 +2,25 @@
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
 
-from asgiref.sync import markcoroutinefunction
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
+from app.core.async_middleware import AsyncMiddleware
 from app.core.request_context import request_id_from_header, request_id_var
 from app.core.telemetry import loggable_path
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
-type AsyncGetResponse = Callable[[HttpRequest], Awaitable[HttpResponseBase]]
-
 access_logger = logging.getLogger("app.access")
 
 
-class RequestContextMiddleware:
+class RequestContextMiddleware(AsyncMiddleware):
     """Takes the proxy's X-Request-ID (or makes one), echoes it, and logs one access line.
 
     The client address and scheme are what uvicorn made of X-Forwarded-For/Proto,
     which it trusts only from `--forwarded-allow-ips`.
     """
-
-    async_capable = True
-    sync_capable = False
-
-    def __init__(self, get_response: AsyncGetResponse) -> None:
-        self.get_response = get_response
-        markcoroutinefunction(self)
 
     async def __call__(self, request: HttpRequest) -> HttpResponseBase:
         started = time.perf_counter()

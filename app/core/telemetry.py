@@ -12,18 +12,15 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from asgiref.sync import markcoroutinefunction
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from opentelemetry import metrics, trace
 from opentelemetry.trace import StatusCode
 
+from app.core.async_middleware import AsyncMiddleware
 from app.core.problems import Problem
-
-if TYPE_CHECKING:
-    pass
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +51,6 @@ HTTP_METRIC_ATTRIBUTES = frozenset(
 )
 
 type ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
-type AsyncGetResponse = Callable[[HttpRequest], Awaitable[HttpResponseBase]]
 
 _tracer = trace.get_tracer(INSTRUMENTATION_NAME)
 _meter = metrics.get_meter(INSTRUMENTATION_NAME)
@@ -159,19 +155,11 @@ class _ScopeRoute:
     path_format: str
 
 
-class RouteMiddleware:
+class RouteMiddleware(AsyncMiddleware):
     """Names the server span after the route (`GET /api/v1/files/{file_id}`) and labels metrics.
 
-    Async-capable with no sync hooks, so it adds no thread hop. Installed only when telemetry
-    is on.
+    Async only, so it adds no thread hop. Installed only when telemetry is on.
     """
-
-    async_capable = True
-    sync_capable = False
-
-    def __init__(self, get_response: AsyncGetResponse) -> None:
-        self.get_response = get_response
-        markcoroutinefunction(self)
 
     async def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = await self.get_response(request)

@@ -75,7 +75,7 @@ def telemetry_env(receiver: OtlpReceiver) -> dict[str, str]:
 
 
 @contextmanager
-def _served(cluster: PostgresCluster, extra: Mapping[str, str]) -> Iterator[tuple[LiveApp, str]]:
+def _served(cluster: PostgresCluster | None, extra: Mapping[str, str]) -> Iterator[tuple[LiveApp, str]]:
     env = live_app_env(cluster, {"ACCESS_LOG": "1", "LOG_LEVEL": "INFO", **extra})
     with live_app(env) as app:
         headers = {"Authorization": f"Bearer {app.token}"}
@@ -84,8 +84,10 @@ def _served(cluster: PostgresCluster, extra: Mapping[str, str]) -> Iterator[tupl
         yield app, f"{app.base_url}/api/v1/files/{created.json()['id']}"
 
 
-def compare(cluster: PostgresCluster, *, seconds: float = 5, rounds: int = 5, connections: int = 64) -> Comparison:
-    """`rounds` pairs of runs, telemetry off then on, with both apps up throughout."""
+def compare(
+    cluster: PostgresCluster | None, *, seconds: float = 5, rounds: int = 5, connections: int = 64
+) -> Comparison:
+    """`rounds` pairs of runs, telemetry off then on, with both apps up throughout (None: on SQLite)."""
     with otlp_receiver(decode=False) as receiver, ExitStack() as apps:
         off_app, off_url = apps.enter_context(_served(cluster, {}))
         on_app, on_url = apps.enter_context(_served(cluster, telemetry_env(receiver)))
