@@ -15,7 +15,7 @@
       ];
       forAllSystems = f: lib.genAttrs systems (system: f system);
 
-      # The Dagger CLI must match the dagger-io SDK in uv.lock (tests/ci checks it).
+      # The Dagger CLI must match the dagger-io SDK in uv.lock (tests/infra/ci checks it).
       # nixpkgs packages an older release, so take the upstream binary, hashes as
       # published in dagger's own Nix repository.
       daggerVersion = "0.21.7";

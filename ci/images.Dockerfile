@@ -1,6 +1,6 @@
 # Not built. The tool images the pipelines pull, one stage each, so that dependabot's
 # docker ecosystem proposes digest and tag bumps for them. Each line must equal the
-# `*_IMAGE` constant in ci/*.py that uses it (tests/ci/test_images.py enforces this):
+# `*_IMAGE` constant in ci/*.py that uses it (tests/infra/ci/test_images.py enforces this):
 # a bump here fails the tests until the constant follows.
 FROM ghcr.io/astral-sh/uv:0.9.30-python3.12-bookworm-slim@sha256:e5b65587bce7de595f299855d7385fe7fca39b8a74baa261ba1b7147afa78e58 AS python
 FROM postgres:17-alpine@sha256:742f40ea20b9ff2ff31db5458d127452988a2164df9e17441e191f3b72252193 AS postgres

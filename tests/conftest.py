@@ -1,11 +1,14 @@
-"""Fixtures shared by the whole suite: the GCS emulator and the live app."""
+"""Fixtures shared by the whole suite: users and their API clients, the GCS emulator, the live app."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
+from app.accounts.models import User
 from tests.plugin import postgres_cluster
+from tests.support.api import bearer_client
 from tests.support.gcs import TEST_BUCKET, Emulator, emulator_start, signing_key_write
 from tests.support.live_app import LiveApp, live_app, live_app_env
 
@@ -38,3 +41,31 @@ def served_app() -> Iterator[LiveApp]:
     """The real app under uvicorn, embedded storage, its own database."""
     with live_app(live_app_env(postgres_cluster())) as app:
         yield app
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., User]:
+    def make(email: str = "alice@example.com", **fields: object) -> User:
+        return User.objects.create_user(username=email, email=email, **fields)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def alice(make_user: Callable[..., User]) -> User:
+    return make_user("alice@example.com")
+
+
+@pytest.fixture
+def bob(make_user: Callable[..., User]) -> User:
+    return make_user("bob@example.com")
+
+
+@pytest.fixture
+def alice_api(alice: User) -> Client:
+    return bearer_client(alice)
+
+
+@pytest.fixture
+def bob_api(bob: User) -> Client:
+    return bearer_client(bob)

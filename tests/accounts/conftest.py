@@ -14,9 +14,6 @@ from django.utils.crypto import get_random_string
 from pytest_django.fixtures import Settings
 
 from tests.accounts.fake_google import CLIENT_ID, CLIENT_SECRET, FakeGoogle, fake_google_running
-from tests.app.conftest import alice, alice_api, bearer_client, bob, make_user
-
-__all__ = ["alice", "alice_api", "bearer_client", "bob", "make_user"]
 
 LOGIN_PATH = "/accounts/google/login/"
 CALLBACK_PATH = "/accounts/google/login/callback/"

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import httpx
 
 from tests.benchmarks.load import Measurement, MissingTool, benchmark_cluster, exit_missing, wrk
-from tests.observability.receiver import OtlpReceiver, otlp_receiver
+from tests.infra.observability.receiver import OtlpReceiver, otlp_receiver
 from tests.support.live_app import LiveApp, live_app, live_app_env
 from tests.support.postgres import PostgresCluster
 

@@ -1,0 +1,410 @@
+"""Hostile input, case by case: each answers a 4xx problem, stores nothing, never a 5xx."""
+
+import base64
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from django.core import signing
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import HttpResponseBase
+from django.test import Client
+from pytest_django import Settings
+
+from app.files.models import File
+from tests.support.api import PNG_1X1
+
+pytestmark = pytest.mark.django_db
+
+SMALL_LIMIT = 4096
+
+
+def md5_b64(data: bytes) -> str:
+    return base64.b64encode(hashlib.md5(data).digest()).decode()
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    send: Callable[[Client], HttpResponseBase]
+    status: int | None = None
+    code: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict[str, Any])
+
+
+def start(
+    filename: str = "a.txt", size: int = 6, content_type: str = "text/plain", **more: Any
+) -> Callable[[Client], HttpResponseBase]:
+    payload = {"filename": filename, "size": size, "content_type": content_type, **more}
+    return lambda api: api.post("/api/v1/uploads", payload, content_type="application/json")
+
+
+def start_raw(payload: object) -> Callable[[Client], HttpResponseBase]:
+    return lambda api: api.post("/api/v1/uploads", payload, content_type="application/json")
+
+
+def small(
+    content: bytes, name: str = "a.txt", content_type: str = "application/octet-stream"
+) -> Callable[[Client], HttpResponseBase]:
+    return lambda api: api.post("/api/v1/files", {"file": SimpleUploadedFile(name, content, content_type)})
+
+
+def complete_after_put(
+    *,
+    declared: bytes,
+    sent: bytes,
+    content_type: str = "text/plain",
+    filename: str = "a.txt",
+    checksum: bool = True,
+) -> Callable[[Client], HttpResponseBase]:
+    def send(api: Client) -> HttpResponseBase:
+        payload: dict[str, Any] = {
+            "filename": filename,
+            "size": len(declared),
+            "content_type": content_type,
+        }
+        if checksum:
+            payload["checksum"] = md5_b64(declared)
+        begun = api.post("/api/v1/uploads", payload, content_type="application/json")
+        assert begun.status_code == 201, begun.content
+        target = begun.json()
+        headers = {k: v for k, v in target["headers"].items() if k != "Content-Type"}
+        # The app checks Content-Length against the grant; send what was declared
+        # so that a size lie reaches completion the way a broken client's would.
+        put = Client().generic("PUT", _path(target["upload_url"]), sent, content_type=content_type, headers=headers)
+        assert put.status_code in (200, 403), put.content
+        return api.post(f"/api/v1/uploads/{target['id']}/complete")
+
+    return send
+
+
+def put_with(
+    mutate: Callable[[str, dict[str, str]], tuple[str, dict[str, str], bytes]],
+) -> Callable[[Client], HttpResponseBase]:
+    def send(api: Client) -> HttpResponseBase:
+        content = b"hello\n"
+        target = start(size=len(content), checksum=md5_b64(content))(api).json()  # type: ignore[attr-defined]
+        url, headers, body = mutate(_path(target["upload_url"]), dict(target["headers"]))
+        content_type = headers.pop("Content-Type", "")
+        return Client().generic("PUT", url, body, content_type=content_type, headers=headers)
+
+    return send
+
+
+def _tamper(url: str, headers: dict[str, str]) -> tuple[str, dict[str, str], bytes]:
+    head, _, signature = url.rpartition(":")
+    flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
+    return f"{head}:{flipped}", headers, b"hello\n"
+
+
+def _swap_payload(url: str, headers: dict[str, str]) -> tuple[str, dict[str, str], bytes]:
+    # A valid signature over someone else's payload: re-encode with a larger size.
+    token = url.rsplit("/", 1)[1]
+    payload, _, _signature = token.partition(":")
+    data = signing.b64_decode(payload.encode()).replace(b'"s":6', b'"s":7')
+    return url.replace(payload, signing.b64_encode(data).decode()), headers, b"hello\n!"
+
+
+def _wrong_type(url: str, headers: dict[str, str]) -> tuple[str, dict[str, str], bytes]:
+    return url, {**headers, "Content-Type": "text/html"}, b"hello\n"
+
+
+def _wrong_md5(url: str, headers: dict[str, str]) -> tuple[str, dict[str, str], bytes]:
+    return url, {**headers, "Content-MD5": md5_b64(b"other")}, b"hello\n"
+
+
+def _longer_body(url: str, headers: dict[str, str]) -> tuple[str, dict[str, str], bytes]:
+    return url, headers, b"hello\n and more"
+
+
+def _expired_put(api: Client) -> HttpResponseBase:
+    real_time = time.time
+    signing.time.time = lambda: real_time() - settings.FILES_UPLOAD_URL_TTL_SECONDS - 5  # type: ignore[attr-defined]
+    try:
+        target = start(size=6)(api).json()  # type: ignore[attr-defined]
+    finally:
+        signing.time.time = real_time  # type: ignore[attr-defined]
+    return Client().generic("PUT", _path(target["upload_url"]), b"hello\n", content_type="text/plain")
+
+
+def _expired_download(api: Client) -> HttpResponseBase:
+    real_time = time.time
+    signing.time.time = lambda: real_time() - settings.FILES_DOWNLOAD_URL_TTL_SECONDS - 5  # type: ignore[attr-defined]
+    try:
+        from app.files import local_urls
+
+        url = local_urls.download_url(
+            local_urls.DownloadGrant(key="uploads/x/y", filename="a.txt", content_type="text/plain")
+        )
+    finally:
+        signing.time.time = real_time  # type: ignore[attr-defined]
+    return Client().get(url)
+
+
+def _tampered_download(api: Client) -> HttpResponseBase:
+    created = small(b"hello\n")(api).json()  # type: ignore[attr-defined]
+    location = api.get(f"/api/v1/files/{created['id']}/download").headers["Location"]
+    api.delete(f"/api/v1/files/{created['id']}")  # only the URL is under test
+    return Client().get(_path(location)[:-2] + "xx")
+
+
+def _put_twice(api: Client) -> HttpResponseBase:
+    target = start(size=6)(api).json()  # type: ignore[attr-defined]
+    Client().generic("PUT", _path(target["upload_url"]), b"hello\n", content_type="text/plain")
+    return Client().generic("PUT", _path(target["upload_url"]), b"HELLO\n", content_type="text/plain")
+
+
+def _expired_pending_upload(api: Client) -> HttpResponseBase:
+    target = start(size=6)(api).json()  # type: ignore[attr-defined]
+    Client().generic("PUT", _path(target["upload_url"]), b"hello\n", content_type="text/plain")
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    File.objects.filter(id=target["id"]).update(expires_at=timezone.now() - timedelta(seconds=1))
+    return api.post(f"/api/v1/uploads/{target['id']}/complete")
+
+
+HTML = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect/></svg>'
+LONG_NAME = "a" * 252 + ".txt"
+LONG_UTF8_NAME = "\u00e9" * 126 + ".txt"  # 256 bytes in UTF-8, 130 characters
+
+CASES = [
+    # Names: path parts, absolute names, reserved, control, bidi, invisible, length.
+    Case("traversal-unix", start("../../etc/passwd"), 400, "invalid_filename"),
+    Case("traversal-relative", start("../secret.txt"), 400, "invalid_filename"),
+    Case("absolute-unix", start("/etc/passwd"), 400, "invalid_filename"),
+    Case("absolute-unix-txt", start("/tmp/a.txt"), 400, "invalid_filename"),
+    Case("traversal-windows", start("..\\..\\boot.ini"), 400, "invalid_filename"),
+    Case("absolute-windows", start("C:\\Windows\\win.ini"), 400, "invalid_filename"),
+    Case("unc-path", start("\\\\server\\share\\a.txt"), 400, "invalid_filename"),
+    Case("subdirectory", start("dir/a.txt"), 400, "invalid_filename"),
+    Case("file-url", start("file:///etc/passwd"), 400, "invalid_filename"),
+    Case("dot", start("."), 400, "invalid_filename"),
+    Case("dot-dot", start(".."), 400, "invalid_filename"),
+    Case("blank", start("   "), 400, "invalid_filename"),
+    Case("nul", start("a\x00b.txt"), 400, "invalid_filename"),
+    Case(
+        "nul-before-extension",
+        start("evil.txt\x00.png", content_type="image/png"),
+        400,
+        "invalid_filename",
+    ),
+    Case("newline", start("line\nbreak.txt"), 400, "invalid_filename"),
+    Case("carriage-return", start("header\r\ninjection.txt"), 400, "invalid_filename"),
+    Case("tab", start("tab\tname.txt"), 400, "invalid_filename"),
+    Case("escape-sequence", start("esc\x1b[31mred.txt"), 400, "invalid_filename"),
+    Case("delete-character", start("del\x7f.txt"), 400, "invalid_filename"),
+    Case("bell", start("bell\x07.txt"), 400, "invalid_filename"),
+    Case("bidi-override", start("invoice\u202etxt.exe"), 400, "invalid_filename"),
+    Case("bidi-left-to-right-override", start("\u202da.txt"), 400, "invalid_filename"),
+    Case("bidi-isolate", start("\u2066a.txt\u2069"), 400, "invalid_filename"),
+    Case("zero-width-space", start("zero\u200bwidth.txt"), 400, "invalid_filename"),
+    Case("byte-order-mark", start("\ufeffa.txt"), 400, "invalid_filename"),
+    Case("line-separator", start("a\u2028b.txt"), 400, "invalid_filename"),
+    Case("too-long-ascii", start(LONG_NAME), 400, "invalid_filename"),
+    Case("too-long-utf8", start(LONG_UTF8_NAME), 400, "invalid_filename"),
+    Case("overlong-json-name", start("a" * 2000), 422, "validation_failed"),
+    # Double extensions and names that disagree with the type.
+    Case(
+        "double-extension-html",
+        start("photo.png.html", content_type="image/png"),
+        422,
+        "extension_mismatch",
+    ),
+    Case(
+        "double-extension-exe",
+        start("invoice.pdf.exe", content_type="application/pdf"),
+        422,
+        "extension_mismatch",
+    ),
+    Case(
+        "double-extension-php",
+        start("shell.jpg.php", content_type="image/jpeg"),
+        422,
+        "extension_mismatch",
+    ),
+    Case("svg-named-png-content-html", small(HTML, "x.png.html"), 415, "type_not_allowed"),
+    Case("png-named-html", small(PNG_1X1, "pixel.html"), 422, "extension_mismatch"),
+    Case("png-double-extension-exe", small(PNG_1X1, "pixel.png.exe"), 422, "extension_mismatch"),
+    # Declared types outside the allow-list.
+    Case("declared-html", start("a.html", content_type="text/html"), 415, "type_not_allowed"),
+    Case("declared-svg", start("a.svg", content_type="image/svg+xml"), 415, "type_not_allowed"),
+    Case(
+        "declared-executable",
+        start("a.exe", content_type="application/x-msdownload"),
+        415,
+        "type_not_allowed",
+    ),
+    Case(
+        "declared-octet-stream",
+        start("a.bin", content_type="application/octet-stream"),
+        415,
+        "type_not_allowed",
+    ),
+    # Sizes.
+    Case("declared-empty", start(size=0), 422, "validation_failed"),
+    Case("declared-negative", start(size=-1), 422, "validation_failed"),
+    Case("declared-over-max", start(size=512 * 1024 * 1024 + 1), 413, "file_too_large"),
+    Case(
+        "declared-not-a-number",
+        start_raw({"filename": "a.txt", "size": "six", "content_type": "text/plain"}),
+        422,
+        "validation_failed",
+    ),
+    Case("missing-fields", start_raw({"filename": "a.txt"}), 422, "validation_failed"),
+    Case(
+        "not-json",
+        lambda api: api.post("/api/v1/uploads", b"{nope", content_type="application/json"),
+        400,
+        None,
+    ),
+    Case("checksum-not-base64", start(checksum="not base64!"), 422, "invalid_checksum"),
+    Case("checksum-hex-md5", start(checksum=hashlib.md5(b"x").hexdigest()), 422, "invalid_checksum"),
+    Case("empty-small-file", small(b""), 422, "empty_file"),
+    Case("small-file-over-limit", small(b"a" * (SMALL_LIMIT + 1)), 413, "file_too_large"),
+    Case(
+        "no-file-field",
+        lambda api: api.post("/api/v1/files", {"other": "x"}),
+        422,
+        "validation_failed",
+    ),
+    # Content that is not what it claims.
+    Case("text-declared-png", small(b"just text\n", "a.png", "image/png"), 422, "type_mismatch"),
+    Case("html-posing-as-png", small(HTML, "a.png", "image/png"), 415, "type_not_allowed"),
+    Case("svg-posing-as-png", small(SVG, "a.png", "image/png"), 415, "type_not_allowed"),
+    Case("svg-as-text", small(SVG, "a.txt", "text/plain"), 415, "type_not_allowed"),
+    Case("html-as-text", small(HTML, "a.txt", "text/plain"), 415, "type_not_allowed"),
+    Case("xml-as-text", small(b"<?xml version='1.0'?><a/>", "a.txt"), 415, "type_not_allowed"),
+    Case("script-as-text", small(b"  <script>alert(1)</script>", "a.txt"), 415, "type_not_allowed"),
+    Case("elf-binary", small(b"\x7fELF\x02\x01\x01" + b"\x00" * 40, "a.txt"), 415, "type_not_allowed"),
+    Case("windows-executable", small(b"MZ\x90\x00\x03" + b"\x00" * 40), 415, "type_not_allowed"),
+    Case("zip-archive", small(b"PK\x03\x04" + b"\x00" * 40), 415, "type_not_allowed"),
+    Case("utf16-text", small("hello".encode("utf-16"), "a.txt"), 415, "type_not_allowed"),
+    Case("text-with-nul", small(b"hello\x00world\n", "a.txt"), 415, "type_not_allowed"),
+    Case("invalid-utf8", small(b"caf\xe9 \xff\xfe\n", "a.txt"), 415, "type_not_allowed"),
+    Case("png-declared-pdf", small(PNG_1X1, "a.pdf", "application/pdf"), 422, "type_mismatch"),
+    # Direct uploads whose bytes do not match the declaration.
+    Case(
+        "complete-checksum-mismatch",
+        complete_after_put(declared=b"hello\n", sent=b"HELLO\n"),
+        422,
+        "checksum_mismatch",
+    ),
+    Case(
+        "complete-png-declared-text",
+        complete_after_put(declared=PNG_1X1, sent=PNG_1X1, checksum=False),
+        422,
+        "type_mismatch",
+    ),
+    Case(
+        "complete-html-declared-text",
+        complete_after_put(declared=HTML, sent=HTML, filename="a.txt", checksum=False),
+        415,
+        "type_not_allowed",
+    ),
+    Case(
+        "complete-before-put",
+        lambda api: api.post(f"/api/v1/uploads/{start(size=6)(api).json()['id']}/complete"),
+        409,
+        "upload_missing",
+    ),  # type: ignore[attr-defined]
+    Case("complete-expired-upload", _expired_pending_upload, 410, "upload_expired"),
+    # Signed upload and download URLs.
+    Case("upload-token-tampered", put_with(_tamper), 403, "signed_url_invalid"),
+    Case("upload-token-payload-swapped", put_with(_swap_payload), 403, "signed_url_invalid"),
+    Case("upload-token-expired", _expired_put, 403, "signed_url_expired"),
+    Case("upload-wrong-content-type", put_with(_wrong_type), 403, "signed_headers_mismatch"),
+    Case("upload-wrong-content-md5", put_with(_wrong_md5), 403, "signed_headers_mismatch"),
+    Case("upload-longer-body", put_with(_longer_body), 403, "signed_headers_mismatch"),
+    Case("upload-put-twice", _put_twice, 409, "already_uploaded"),
+    Case("download-token-tampered", _tampered_download, 403, "signed_url_invalid"),
+    Case("download-token-expired", _expired_download, 403, "signed_url_expired"),
+    # Pagination and identifiers.
+    Case("cursor-garbage", lambda api: api.get("/api/v1/files?cursor=!!!"), 400, "invalid_cursor"),
+    Case(
+        "cursor-forged",
+        lambda api: api.get("/api/v1/files?cursor=" + base64.urlsafe_b64encode(b"x|y").decode()),
+        400,
+        "invalid_cursor",
+    ),
+    Case("limit-zero", lambda api: api.get("/api/v1/files?limit=0"), 422, "validation_failed"),
+    Case("limit-huge", lambda api: api.get("/api/v1/files?limit=100000"), 422, "validation_failed"),
+    Case("file-id-not-uuid", lambda api: api.get("/api/v1/files/../../etc/passwd"), 404, None),
+    Case(
+        "unknown-file",
+        lambda api: api.get("/api/v1/files/00000000-0000-0000-0000-000000000000"),
+        404,
+        "not_found",
+    ),
+    # Authentication.
+    Case(
+        "bearer-garbage",
+        lambda api: Client(headers={"Authorization": "Bearer nope"}).get("/api/v1/files"),
+        401,
+        "not_authenticated",
+    ),
+    Case(
+        "bearer-unknown-token",
+        lambda api: Client(headers={"Authorization": "Bearer oeb_" + "x" * 43}).get("/api/v1/files"),
+        401,
+        "not_authenticated",
+    ),
+    Case("no-credentials", lambda api: Client().get("/api/v1/files"), 401, "not_authenticated"),
+]
+
+
+def _objects(media_root: Path) -> set[Path]:
+    return {path for path in media_root.rglob("*") if path.is_file()} if media_root.exists() else set()
+
+
+@pytest.fixture(autouse=True)
+def small_limit(settings: Settings) -> None:
+    settings.FILES_SMALL_UPLOAD_MAX_BYTES = SMALL_LIMIT
+
+
+def test_corpus_has_at_least_fifty_cases() -> None:
+    assert len(CASES) >= 50
+    assert len({case.id for case in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_abuse_case_answers_4xx_problem_and_stores_nothing(case: Case, alice_api: Client) -> None:
+    media_root = Path(settings.MEDIA_ROOT)
+    objects_before = _objects(media_root)
+    ready_before = set(File.objects.filter(status=File.Status.READY).values_list("id", flat=True))
+
+    response = case.send(alice_api)
+
+    assert 400 <= response.status_code < 500, (
+        response.status_code,
+        getattr(response, "content", b""),
+    )
+    if case.status is not None:
+        assert response.status_code == case.status, response.content  # type: ignore[attr-defined]
+    if response.status_code != 404 or case.code is not None:
+        assert response.headers["Content-Type"] == "application/problem+json"
+    if case.code is not None:
+        assert response.json()["code"] == case.code  # type: ignore[attr-defined]
+    new_ready = set(File.objects.filter(status=File.Status.READY).values_list("id", flat=True)) - ready_before
+    assert not new_ready, "a rejected request left a ready file"
+    # Objects written before the rejection (e.g. a verified-then-refused PUT) are gone.
+    leftover = {
+        path
+        for path in _objects(media_root) - objects_before
+        if File.objects.filter(storage_key=path.relative_to(media_root).as_posix(), status=File.Status.PENDING).count()
+        == 0
+    }
+    assert not leftover, f"objects left behind: {leftover}"

@@ -1,0 +1,38 @@
+"""Tool images: pinned by tag and digest, and mirrored where dependabot can bump them."""
+
+import re
+import subprocess
+
+from ci import image, publish, scan, suite, workspace
+from tests.infra.ci.conftest import REPOSITORY
+from tests.support.tools import venv_tool
+
+MIRROR = REPOSITORY / "ci" / "images.Dockerfile"
+PINNED = re.compile(r"(?P<name>[^\s@:]+(?::\d+)?[^\s@:]*):(?P<tag>[\w.-]+)@sha256:[0-9a-f]{64}")
+MODULES = (workspace, suite, image, scan, publish)
+
+
+def _image_constants() -> dict[str, str]:
+    return {
+        f"{module.__name__}.{name}": value
+        for module in MODULES
+        for name, value in vars(module).items()
+        if name.endswith("_IMAGE") and isinstance(value, str)
+    }
+
+
+def test_every_tool_image_constant_is_pinned_by_tag_and_digest() -> None:
+    constants = _image_constants()
+    assert len(constants) == 7  # a removed constant must be removed here on purpose
+    for name, value in constants.items():
+        assert PINNED.fullmatch(value), f"{name} = {value!r}"
+
+
+def test_the_dependabot_mirror_lists_exactly_the_pipeline_images() -> None:
+    mirrored = re.findall(r"^FROM (\S+) AS \S+$", MIRROR.read_text(), flags=re.MULTILINE)
+    assert sorted(mirrored) == sorted(set(_image_constants().values()))
+
+
+def test_the_mirror_is_a_dockerfile_hadolint_accepts() -> None:
+    result = subprocess.run([venv_tool("hadolint"), str(MIRROR)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout

@@ -1,0 +1,230 @@
+"""The GitHub workflows are thin, pinned, least-privilege wrappers around ci/main.py."""
+
+import re
+import shlex
+import subprocess
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ci import main
+from tests.infra.ci.conftest import REPOSITORY
+from tests.support.tools import system_tool, venv_tool
+
+WORKFLOWS = sorted((REPOSITORY / ".github" / "workflows").glob("*.yml"))
+CI_WORKFLOW = REPOSITORY / ".github" / "workflows" / "ci.yml"
+PINNED_USES = re.compile(r"^\s*(?:-\s*)?uses:\s*[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(?:\.\d+)*\s*$")
+DAGGER_RUN = "dagger run python ci/main.py "
+
+
+def _load(path: Path) -> dict[str, Any]:
+    data: dict[Any, Any] = yaml.safe_load(path.read_text())
+    # YAML 1.1 reads the bare key `on` as a boolean.
+    if True in data:
+        data["on"] = data.pop(True)
+    return data
+
+
+def _steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return job.get("steps", [])
+
+
+def _runs(job: dict[str, Any]) -> list[str]:
+    return [" ".join(step["run"].split()) for step in _steps(job) if "run" in step]
+
+
+def locked_dagger_io_version() -> str:
+    lock = tomllib.loads((REPOSITORY / "uv.lock").read_text())
+    return next(p["version"] for p in lock["package"] if p["name"] == "dagger-io")
+
+
+def test_there_are_workflows() -> None:
+    assert CI_WORKFLOW in WORKFLOWS
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda path: path.name)
+def test_workflow_is_valid_against_the_github_workflows_schema(path: Path) -> None:
+    result = subprocess.run(
+        [venv_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dependabot_config_is_valid_against_its_schema() -> None:
+    result = subprocess.run(
+        [
+            venv_tool("check-jsonschema"),
+            "--builtin-schema",
+            "vendor.dependabot",
+            str(REPOSITORY / ".github" / "dependabot.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dependabot_updates_every_ecosystem_weekly_and_grouped() -> None:
+    config = yaml.safe_load((REPOSITORY / ".github" / "dependabot.yml").read_text())
+    updates = {update["package-ecosystem"]: update for update in config["updates"]}
+    assert set(updates) == {"uv", "github-actions", "docker", "docker-compose", "terraform"}
+    for update in updates.values():
+        assert update["schedule"]["interval"] == "weekly"
+        assert update["groups"]
+    assert "/ci" in updates["docker"]["directories"], "the pipelines' tool images are not watched"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda path: path.name)
+def test_every_uses_is_pinned_to_a_full_commit_sha_with_its_version(path: Path) -> None:
+    lines = [line for line in path.read_text().splitlines() if re.match(r"^\s*(-\s*)?uses:", line)]
+    assert lines
+    for line in lines:
+        assert PINNED_USES.match(line), f"{path.name}: not SHA-pinned with a version: {line.strip()}"
+
+
+def test_the_pin_check_rejects_tags_branches_and_short_shas() -> None:
+    for line in (
+        "      - uses: actions/checkout@v4",
+        "      - uses: actions/checkout@main",
+        "      - uses: actions/checkout@3d3c42e # v7.0.1",
+        "      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1",
+    ):
+        assert not PINNED_USES.match(line), line
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda path: path.name)
+def test_permissions_are_least_privilege_per_job_with_timeouts_and_concurrency(
+    path: Path,
+) -> None:
+    workflow = _load(path)
+    assert workflow["permissions"] == {}, "the workflow grants a default to every job"
+    assert workflow["concurrency"]["group"]
+    for name, job in workflow["jobs"].items():
+        assert "permissions" in job, f"{name} has no explicit permissions"
+        assert job["permissions"].get("contents") == "read", name
+        writes = {scope for scope, level in job["permissions"].items() if level == "write"}
+        assert writes <= {"id-token"}, f"{name} may write {writes}"
+        assert 0 < job["timeout-minutes"] <= 60, name
+        for step in _steps(job):
+            if str(step.get("uses", "")).startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False, name
+
+
+def test_pull_requests_and_pushes_run_check_scan_and_build_through_ci_main() -> None:
+    workflow = _load(CI_WORKFLOW)
+    assert "pull_request" in workflow["on"]
+    assert workflow["on"]["push"]["branches"] == ["main"]
+    for pipeline in ("check", "scan", "build"):
+        job = workflow["jobs"][pipeline]
+        assert DAGGER_RUN + pipeline in _runs(job)
+        assert "if" not in job, f"{pipeline} must run for pull requests and pushes alike"
+        assert "id-token" not in job["permissions"]
+
+
+def test_only_pushes_to_main_or_a_release_tag_publish_with_workload_identity_and_no_key() -> None:
+    workflow = _load(CI_WORKFLOW)
+    assert workflow["on"]["push"]["tags"] == ["v*.*.*"]
+    job = workflow["jobs"]["publish"]
+    assert set(job["needs"]) == {"check", "scan", "build"}
+    assert " ".join(job["if"].split()) == (
+        "github.event_name == 'push' && (github.ref == 'refs/heads/main' || startsWith(github.ref, 'refs/tags/v'))"
+    )
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    auth = next(s for s in _steps(job) if str(s.get("uses", "")).startswith("google-github-actions/auth@"))
+    assert auth["with"]["workload_identity_provider"] == "${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}"
+    assert auth["with"]["token_format"] == "access_token"
+    assert "credentials_json" not in auth["with"]
+    publish_step = next(s for s in _steps(job) if DAGGER_RUN + "publish" in " ".join(s.get("run", "").split()))
+    assert publish_step["env"]["REGISTRY_PASSWORD"] == "${{ steps.google.outputs.access_token }}"
+    assert "credentials_json" not in CI_WORKFLOW.read_text()
+
+
+def test_every_pipeline_command_in_the_workflows_parses_with_ci_main() -> None:
+    commands = [
+        run
+        for path in WORKFLOWS
+        for job in _load(path)["jobs"].values()
+        for run in _runs(job)
+        if run.startswith(DAGGER_RUN)
+    ]
+    assert len(commands) >= 4
+    for command in commands:
+        arguments = shlex.split(command.removeprefix(DAGGER_RUN).replace('"$', '"x'))
+        parsed = main.parser().parse_args(arguments)
+        if parsed.pipeline == "publish":
+            assert parsed.location
+            assert parsed.project
+            assert parsed.repository
+
+
+def test_the_dagger_cli_in_actions_is_the_locked_dagger_io_version() -> None:
+    version = locked_dagger_io_version()
+    workflow = _load(CI_WORKFLOW)
+    assert workflow["env"]["DAGGER_VERSION"] == version
+    for job in workflow["jobs"].values():
+        if any(DAGGER_RUN in run for run in _runs(job)):
+            dagger_steps = [s for s in _steps(job) if str(s.get("uses", "")).startswith("dagger/dagger-for-github@")]
+            assert len(dagger_steps) == 1
+            assert dagger_steps[0]["with"]["version"] == "${{ env.DAGGER_VERSION }}"
+
+
+def test_zizmor_finds_nothing_in_the_workflows() -> None:
+    result = subprocess.run(
+        [venv_tool("zizmor"), "--offline", "--format", "plain", *map(str, WORKFLOWS)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout
+
+
+def test_zizmor_does_flag_an_unsafe_workflow(tmp_path: Path) -> None:
+    """The offline audit is not vacuous: the classic mistakes are caught."""
+    unsafe = tmp_path / "unsafe.yml"
+    unsafe.write_text(
+        "on: pull_request_target\n"
+        "jobs:\n"
+        "  x:\n"
+        "    runs-on: ubuntu-24.04\n"
+        "    steps:\n"
+        "      - uses: actions/checkout@v4\n"
+        "      - run: echo ${{ github.event.pull_request.title }}\n"
+    )
+    result = subprocess.run(
+        [venv_tool("zizmor"), "--offline", "--format", "plain", str(unsafe)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "template-injection" in result.stdout
+    assert "unpinned-uses" in result.stdout
+
+
+def test_checkov_passes_on_the_workflows(tmp_path: Path) -> None:
+    checkov = system_tool("checkov", "install: uv tool install checkov")
+    result = subprocess.run(
+        [
+            checkov,
+            "--directory",
+            str(REPOSITORY / ".github"),
+            "--framework",
+            "github_actions",
+            "--skip-download",
+            "--compact",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
