@@ -49,8 +49,8 @@ id app >/dev/null 2>&1 ||
 	/opt/uv/bin/pip install --quiet "uv==$UV_VERSION"
 }
 # A managed Python lands where the app user can read it, not in root's home.
-# Bytecode is compiled now, the standard library's too: the unit's
-# ProtectSystem=strict lets nothing write a .pyc later, so whatever is left
+# Bytecode is compiled now (the standard library's when uv installs it): the
+# unit's ProtectSystem=strict lets nothing write a .pyc later, so whatever is left
 # uncompiled is compiled again at every start. The app is installed rather than
 # linked to the checkout (--no-editable), so it is compiled with the rest.
 export UV_PYTHON_INSTALL_DIR=/opt/uv/python UV_CACHE_DIR=/var/cache/uv UV_COMPILE_BYTECODE=1

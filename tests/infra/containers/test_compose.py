@@ -122,7 +122,7 @@ def test_postgres_is_healthy_only_once_it_accepts_tcp(compose_all: dict[str, Any
     serving = postgres_cluster()
     initialising = postgres_cluster_new()
     if serving is None or initialising is None:
-        pytest.skip("no PostgreSQL binaries (apt-get install postgresql)")
+        pytest.skip("needs the run's own PostgreSQL cluster (apt-get install postgresql)")
     try:
         initialising.start(listen_addresses="")
 
