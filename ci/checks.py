@@ -24,8 +24,8 @@ LINT_COMMANDS: Final[tuple[Command, ...]] = (
 )
 TEST_COMMAND: Final[Command] = ("pytest",)
 # Debian packages the test suite drives for real (Postgres, nginx configs, ACME issuance, load, Nix
-# parsing); `.ci/run` installs `python3 -m ci.checks system-packages`, the check container
-# the same list.
+# parsing, the README's curl and jq examples); `.ci/run` installs `python3 -m ci.checks
+# system-packages`, the check container the same list.
 SYSTEM_PACKAGES: Final[tuple[str, ...]] = (
     "postgresql",
     "nginx",
@@ -34,6 +34,7 @@ SYSTEM_PACKAGES: Final[tuple[str, ...]] = (
     "wrk",
     "gettext-base",
     "curl",
+    "jq",
     "nix-bin",
 )
 
