@@ -139,7 +139,7 @@ def final_stage(stages: list[Stage]) -> Stage:
 def compose_model(*profiles: str, interpolate: bool = True, **env: str) -> dict[str, Any]:
     profile_args = [arg for profile in profiles for arg in ("--profile", profile)]
     config_args = [] if interpolate else ["--no-interpolate"]
-    result = compose(*profile_args, "config", "--format", "json", *config_args, **env)
+    result = compose(*profile_args, "config", "--format", "json", *config_args, env_file=ENV_EXAMPLE, **env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
