@@ -5,10 +5,12 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from ci import toolchain
 from tests.infra.ci.conftest import REPOSITORY
 from tests.infra.ci.test_workflows import locked_dagger_io_version
 from tests.support.tools import system_tool
@@ -16,11 +18,10 @@ from tests.support.tools import system_tool
 FLAKE = REPOSITORY / "flake.nix"
 LOCK = REPOSITORY / "flake.lock"
 STUB_NIXPKGS = Path(__file__).parent / "nix_stub"
-NIXPKGS_REV = "25f538306313eae3927264466c70d7001dcea1df"
-TOOLS = (
-    "python312", "uv", "terraform", "k6", "postgresql_17", "nginx", "certbot",
-    "google-cloud-sdk", "ruff", "pyright", "hadolint", "shellcheck", "zizmor",
-)  # fmt: skip
+# nixos-26.05 as pinned in the public flake.lock of github.com/mitchellh/nixos-config at
+# d314004d9f51543f91a7a080ab2fe7f6f62b1280 (input nixpkgs_3, locked 2026-06-11).
+NIXPKGS_RELEASE = "nixos-26.05"
+NIXPKGS_REV = "a0374025a863d007d98e3297f6aa46cc3141c2f0"
 NIX_INSTALL = "apt-get install nix-bin"
 
 
@@ -44,19 +45,16 @@ def test_lock_pins_nixpkgs_to_a_revision_with_its_hash() -> None:
     nixpkgs = lock["nodes"]["nixpkgs"]
     assert lock["nodes"]["root"]["inputs"] == {"nixpkgs": "nixpkgs"}
     assert nixpkgs["locked"]["rev"] == NIXPKGS_REV
-    assert nixpkgs["locked"]["narHash"].startswith("sha256-")
-    assert nixpkgs["original"]["ref"] == "nixos-25.11"
-    assert 'inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.11"' in FLAKE.read_text()
+    assert re.fullmatch(r"sha256-[A-Za-z0-9+/]{43}=", nixpkgs["locked"]["narHash"])
+    assert nixpkgs["original"]["ref"] == NIXPKGS_RELEASE
+    assert f'inputs.nixpkgs.url = "github:NixOS/nixpkgs/{NIXPKGS_RELEASE}"' in FLAKE.read_text()
 
 
-def test_the_shell_has_every_tool_and_the_dagger_cli_of_dagger_io() -> None:
+def test_the_shell_takes_python_from_nix_and_packages_from_uv_lock() -> None:
     text = FLAKE.read_text()
-    for tool in TOOLS:
-        assert re.search(rf"\bpkgs\.{re.escape(tool)}\b", text), tool
-    assert f'daggerVersion = "{locked_dagger_io_version()}";' in text
-    assert "(daggerFor pkgs)" in text
     assert 'UV_PYTHON_DOWNLOADS = "never";' in text
     assert "UV_PYTHON = python.interpreter;" in text
+    assert "uv sync --locked" in text
 
 
 def _flake(nix: str, command: str, flake: Path, home: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -92,11 +90,11 @@ def test_flake_check_fails_when_a_tool_does_not_exist(tmp_path: Path) -> None:
     nix = system_tool("nix", NIX_INSTALL)
     flake = tmp_path / "flake"
     flake.mkdir()
-    (flake / "flake.nix").write_text(FLAKE.read_text().replace("pkgs.zizmor", "pkgs.zizmore"))
+    (flake / "flake.nix").write_text(FLAKE.read_text().replace("pkgs.checkov", "pkgs.checkovv"))
     shutil.copy(LOCK, flake)
     result = _flake(nix, "check", flake, tmp_path)
     assert result.returncode != 0
-    assert "zizmore" in result.stderr
+    assert "checkovv" in result.stderr
 
 
 @pytest.mark.parametrize("system", ["x86_64-linux", "aarch64-darwin"])
@@ -122,3 +120,64 @@ def test_the_dagger_cli_is_fetched_for_the_locked_version(tmp_path: Path, system
     version = locked_dagger_io_version()
     platform = {"x86_64-linux": "linux_amd64", "aarch64-darwin": "darwin_arm64"}[system]
     assert urls == [f"https://dl.dagger.io/dagger/releases/{version}/dagger_v{version}_{platform}.tar.gz"]
+
+
+def _eval(nix: str, flake: Path, home: Path, attribute: str, *extra: str) -> str:
+    result = subprocess.run(
+        [nix, "eval", "--offline", "--no-write-lock-file", "--override-input", "nixpkgs", f"path:{STUB_NIXPKGS}",
+         f"path:{flake}#{attribute}", *extra],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=_nix_env(home),
+        timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize(("system", "platform"), [("x86_64-linux", "linux"), ("aarch64-darwin", "darwin")])
+def test_the_shell_gives_every_tool_ci_and_the_pipelines_call(tmp_path: Path, system: str, platform: str) -> None:
+    """REQUIRE_TOOLS from ci/checks.py and the pipelines' tools, each by a package of the shell."""
+    nix = system_tool("nix", NIX_INSTALL)
+    shutil.copy(FLAKE, tmp_path)
+    shutil.copy(LOCK, tmp_path)
+    shell = f"devShells.{system}.default"
+    names = json.loads(_eval(nix, tmp_path, tmp_path, f"{shell}.tools", "--json", "--apply", "builtins.attrNames"))
+    assert sorted(names) == sorted(toolchain.expected_tools(platform)), "add the missing ones to `tools` in flake.nix"
+    packages = json.loads(_eval(nix, tmp_path, tmp_path, shell, "--json", "--apply", "s: map toString s.packages"))
+    tools = json.loads(
+        _eval(nix, tmp_path, tmp_path, f"{shell}.tools", "--json", "--apply", "t: map toString (builtins.attrValues t)")
+    )
+    assert set(tools) <= set(packages), "a tool's package is not in the shell"
+
+
+def test_the_shell_hook_says_which_tool_the_venv_shadows(tmp_path: Path) -> None:
+    """Run the shell hook as `nix develop` would, with a Nix-provided hadolint and python on
+    PATH and uv.lock's hadolint in .venv: it names hadolint, and not python (the same file)."""
+    nix = system_tool("nix", NIX_INSTALL)
+    shutil.copy(FLAKE, tmp_path)
+    shutil.copy(LOCK, tmp_path)
+    hook = _eval(nix, tmp_path, tmp_path, "devShells.x86_64-linux.default.shellHook", "--raw")
+    outer, project = tmp_path / "nix-profile" / "bin", tmp_path / "project"
+    venv_bin = project / ".venv" / "bin"
+    outer.mkdir(parents=True)
+    venv_bin.mkdir(parents=True)
+    for tool in (outer / "hadolint", venv_bin / "hadolint", outer / "uv"):
+        tool.write_text("#!/bin/sh\n")
+        tool.chmod(0o755)
+    (outer / "python").symlink_to(sys.executable)
+    (venv_bin / "python").symlink_to(outer / "python")
+    (venv_bin / "activate").write_text("")
+    result = subprocess.run(
+        ["bash", "-euc", hook],
+        cwd=project,
+        env={"PATH": f"{outer}:/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        f"nix develop: hadolint runs from .venv (uv.lock's version), not {outer / 'hadolint'}"
+    ]
