@@ -63,3 +63,19 @@ def corrupt_blob(path: Path, digest: str) -> None:
     with tarfile.open(path, "w") as archive:
         for name, data in members.items():
             _add(archive, name, data)
+
+
+def read_labels(path: Path) -> dict[str, str]:
+    """The image config's labels, found as a runtime finds them: index, manifest, config."""
+    with tarfile.open(path) as archive:
+
+        def blob(digest: str) -> dict[str, object]:
+            member = archive.extractfile("blobs/sha256/" + digest.removeprefix("sha256:"))
+            assert member is not None
+            return json.loads(member.read())
+
+        index_file = archive.extractfile("index.json")
+        assert index_file is not None
+        manifest = blob(json.loads(index_file.read())["manifests"][0]["digest"])
+        config = blob(manifest["config"]["digest"])  # type: ignore[index]
+        return config["config"]["Labels"]  # type: ignore[index,return-value]
