@@ -34,6 +34,7 @@ SYSTEM_PACKAGES: Final[dict[str, tuple[str, ...]]] = {
     "gettext-base": ("envsubst",),
     "curl": ("curl",),
     "nix-bin": ("nix", "nix-instantiate"),
+    "git": ("git",),  # the check container has none; release and provenance tests use it
 }
 # Python tools installed with `uv tool install NAME==VERSION`: too large or too
 # conflicting for the dev dependency group.

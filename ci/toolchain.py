@@ -15,7 +15,7 @@ from typing import Final
 from ci import checks
 
 # Beyond REQUIRE_TOOLS: what the pipelines and the suite's Postgres cluster call.
-PIPELINE_TOOLS: Final = ("dagger", "uv", "git", "terraform", "k6", "docker", "gcloud", "initdb", "pg_ctl")
+PIPELINE_TOOLS: Final = ("dagger", "uv", "terraform", "k6", "docker", "gcloud", "initdb", "pg_ctl")
 # nixpkgs builds these for Linux only.
 LINUX_TOOLS: Final = ("chromium", "cloud-init")
 
