@@ -7,18 +7,17 @@ would write (an OCI tarball labelled as the build asked), reads labels and diges
 the tarballs it imports, and answers `publish` with the digest a registry would report.
 """
 
-import http.server
 import json
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, override
 
 import graphql
 
 from ci import provenance
 from tests.infra.ci.oci import read_labels, write_image
+from tests.support.loopback import QuietHandler
 
 SCHEMA = graphql.build_schema("""
 scalar ContainerID
@@ -183,10 +182,11 @@ class FakeEngine:
         return result.formatted
 
 
-def serve(engine: FakeEngine) -> Iterator[int]:
-    """Serve the engine on a loopback port until the generator is closed."""
+def handler_for(engine: FakeEngine) -> type[QuietHandler]:
+    """The engine's HTTP endpoint: GraphQL over POST, as the SDK's session speaks it."""
 
-    class Handler(http.server.BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
+        @override
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             response = json.dumps(engine.handle(body)).encode()
@@ -196,13 +196,4 @@ def serve(engine: FakeEngine) -> Iterator[int]:
             self.end_headers()
             self.wfile.write(response)
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-    try:
-        yield server.server_port
-    finally:
-        server.shutdown()
-        server.server_close()
+    return Handler

@@ -2,18 +2,18 @@
 
 import base64
 import hashlib
-import http.server
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import override
 
 import pytest
 from dagger._engine._version import CLI_VERSION
 
 from ci import bump_dagger
 from tests.infra.ci.conftest import REPOSITORY
+from tests.support.loopback import QuietHandler, serving
 from tests.support.tools import system_tool
 
 PLATFORMS = ("linux_amd64", "linux_arm64", "darwin_amd64", "darwin_arm64")
@@ -69,24 +69,20 @@ def test_a_platform_missing_from_the_release_is_an_error() -> None:
 def checksums_server() -> Iterator[str]:
     """checksums.txt served on loopback, as dl.dagger.io serves it."""
 
-    class Handler(http.server.BaseHTTPRequestHandler):
+    class Releases(QuietHandler):
+        @override
         def do_GET(self) -> None:
-            body = _checksums(NEW).encode()
             if self.path != f"/dagger/releases/{NEW}/checksums.txt":
                 self.send_error(404)
                 return
+            body = _checksums(NEW).encode()
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/dagger/releases/{{version}}/checksums.txt"
-    server.shutdown()
+    with serving(Releases) as port:
+        yield f"http://127.0.0.1:{port}/dagger/releases/{{version}}/checksums.txt"
 
 
 def test_bump_moves_the_flake_and_every_workflow(tmp_path: Path, checksums_server: str) -> None:

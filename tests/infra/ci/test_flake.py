@@ -57,108 +57,87 @@ def test_the_shell_takes_python_from_nix_and_packages_from_uv_lock() -> None:
     assert "uv sync --locked" in text
 
 
-def _flake(nix: str, command: str, flake: Path, home: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    """`nix flake <command>` offline, nixpkgs replaced by the stub; `path:` so nix reads files as they are."""
+def _nix(nix: str, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """nix offline with nixpkgs replaced by the stub; flakes as `path:` so nix reads the files as they are."""
     return subprocess.run(
-        [nix, "flake", command, *extra, "--offline", "--no-write-lock-file",
-         "--override-input", "nixpkgs", f"path:{STUB_NIXPKGS}", f"path:{flake}"],
+        [nix, *args, "--offline", "--no-write-lock-file", "--override-input", "nixpkgs", f"path:{STUB_NIXPKGS}"],
         capture_output=True,
         text=True,
         check=False,
         env=_nix_env(home),
         timeout=120,
-    )  # fmt: skip
+    )
 
 
-def test_flake_check_evaluates_every_output_against_a_stub_nixpkgs(tmp_path: Path) -> None:
-    nix = system_tool("nix", NIX_INSTALL)
-    flake = tmp_path / "flake"
-    flake.mkdir()
-    shutil.copy(FLAKE, flake)
-    shutil.copy(LOCK, flake)
-    result = _flake(nix, "check", flake, tmp_path)
+def _eval(nix: str, flake: Path, attribute: str, *extra: str) -> str:
+    result = _nix(nix, flake.parent, "eval", f"path:{flake}#{attribute}", *extra)
     assert result.returncode == 0, result.stderr
-    shown = _flake(nix, "show", flake, tmp_path, "--json")
+    return result.stdout
+
+
+@pytest.fixture
+def flake(tmp_path: Path) -> Path:
+    """The repository's flake and lock, alone in a directory."""
+    directory = tmp_path / "flake"
+    directory.mkdir()
+    shutil.copy(FLAKE, directory)
+    shutil.copy(LOCK, directory)
+    return directory
+
+
+@pytest.fixture
+def nix() -> str:
+    return system_tool("nix", NIX_INSTALL)
+
+
+def test_flake_check_evaluates_every_output_against_a_stub_nixpkgs(nix: str, flake: Path) -> None:
+    result = _nix(nix, flake.parent, "flake", "check", f"path:{flake}")
+    assert result.returncode == 0, result.stderr
+    shown = _nix(nix, flake.parent, "flake", "show", "--json", f"path:{flake}")
     assert shown.returncode == 0, shown.stderr
     outputs = json.loads(shown.stdout)
     for system in ("x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin"):
         assert outputs["devShells"][system]["default"]["type"] == "derivation"
 
 
-def test_flake_check_fails_when_a_tool_does_not_exist(tmp_path: Path) -> None:
+def test_flake_check_fails_when_a_tool_does_not_exist(nix: str, flake: Path) -> None:
     """The stub is strict: a misspelt package fails evaluation, as real nixpkgs would."""
-    nix = system_tool("nix", NIX_INSTALL)
-    flake = tmp_path / "flake"
-    flake.mkdir()
     (flake / "flake.nix").write_text(FLAKE.read_text().replace("pkgs.checkov", "pkgs.checkovv"))
-    shutil.copy(LOCK, flake)
-    result = _flake(nix, "check", flake, tmp_path)
+    result = _nix(nix, flake.parent, "flake", "check", f"path:{flake}")
     assert result.returncode != 0
     assert "checkovv" in result.stderr
 
 
 @pytest.mark.parametrize("system", ["x86_64-linux", "aarch64-darwin"])
-def test_the_dagger_cli_is_fetched_for_the_locked_version(tmp_path: Path, system: str) -> None:
-    nix = system_tool("nix", NIX_INSTALL)
-    flake = tmp_path / "flake"
-    flake.mkdir()
-    shutil.copy(FLAKE, flake)
-    shutil.copy(LOCK, flake)
-    result = subprocess.run(
-        [nix, "eval", "--json", "--offline", "--no-write-lock-file",
-         "--override-input", "nixpkgs", f"path:{STUB_NIXPKGS}",
-         f"path:{flake}#devShells.{system}.default.packages",
-         "--apply", "packages: map (p: p.src.url or null) packages"],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=_nix_env(tmp_path),
-        timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    urls = [url for url in json.loads(result.stdout) if url]
+def test_the_dagger_cli_is_fetched_for_the_locked_version(nix: str, flake: Path, system: str) -> None:
+    packages = f"devShells.{system}.default.packages"
+    urls = json.loads(_eval(nix, flake, packages, "--json", "--apply", "map (p: p.src.url or null)"))
     version = locked_dagger_io_version()
     platform = {"x86_64-linux": "linux_amd64", "aarch64-darwin": "darwin_arm64"}[system]
-    assert urls == [f"https://dl.dagger.io/dagger/releases/{version}/dagger_v{version}_{platform}.tar.gz"]
-
-
-def _eval(nix: str, flake: Path, home: Path, attribute: str, *extra: str) -> str:
-    result = subprocess.run(
-        [nix, "eval", "--offline", "--no-write-lock-file", "--override-input", "nixpkgs", f"path:{STUB_NIXPKGS}",
-         f"path:{flake}#{attribute}", *extra],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=_nix_env(home),
-        timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+    assert [url for url in urls if url] == [
+        f"https://dl.dagger.io/dagger/releases/{version}/dagger_v{version}_{platform}.tar.gz"
+    ]
 
 
 @pytest.mark.parametrize(("system", "platform"), [("x86_64-linux", "linux"), ("aarch64-darwin", "darwin")])
-def test_the_shell_gives_every_tool_ci_and_the_pipelines_call(tmp_path: Path, system: str, platform: str) -> None:
+def test_the_shell_gives_every_tool_ci_and_the_pipelines_call(
+    nix: str, flake: Path, system: str, platform: str
+) -> None:
     """REQUIRE_TOOLS from ci/checks.py and the pipelines' tools, each by a package of the shell."""
-    nix = system_tool("nix", NIX_INSTALL)
-    shutil.copy(FLAKE, tmp_path)
-    shutil.copy(LOCK, tmp_path)
     shell = f"devShells.{system}.default"
-    names = json.loads(_eval(nix, tmp_path, tmp_path, f"{shell}.tools", "--json", "--apply", "builtins.attrNames"))
+    names = json.loads(_eval(nix, flake, f"{shell}.tools", "--json", "--apply", "builtins.attrNames"))
     assert sorted(names) == sorted(toolchain.expected_tools(platform)), "add the missing ones to `tools` in flake.nix"
-    packages = json.loads(_eval(nix, tmp_path, tmp_path, shell, "--json", "--apply", "s: map toString s.packages"))
+    packages = json.loads(_eval(nix, flake, shell, "--json", "--apply", "s: map toString s.packages"))
     tools = json.loads(
-        _eval(nix, tmp_path, tmp_path, f"{shell}.tools", "--json", "--apply", "t: map toString (builtins.attrValues t)")
+        _eval(nix, flake, f"{shell}.tools", "--json", "--apply", "t: map toString (builtins.attrValues t)")
     )
     assert set(tools) <= set(packages), "a tool's package is not in the shell"
 
 
-def test_the_shell_hook_says_which_tool_the_venv_shadows(tmp_path: Path) -> None:
+def test_the_shell_hook_says_which_tool_the_venv_shadows(nix: str, flake: Path, tmp_path: Path) -> None:
     """Run the shell hook as `nix develop` would, with a Nix-provided hadolint and python on
     PATH and uv.lock's hadolint in .venv: it names hadolint, and not python (the same file)."""
-    nix = system_tool("nix", NIX_INSTALL)
-    shutil.copy(FLAKE, tmp_path)
-    shutil.copy(LOCK, tmp_path)
-    hook = _eval(nix, tmp_path, tmp_path, "devShells.x86_64-linux.default.shellHook", "--raw")
+    hook = _eval(nix, flake, "devShells.x86_64-linux.default.shellHook", "--raw")
     outer, project = tmp_path / "nix-profile" / "bin", tmp_path / "project"
     venv_bin = project / ".venv" / "bin"
     outer.mkdir(parents=True)

@@ -13,8 +13,9 @@ import dagger
 import pytest
 
 from ci import pipelines, provenance, release, scan
-from tests.infra.ci.fake_engine import FakeEngine, Node, serve
+from tests.infra.ci.fake_engine import FakeEngine, Node, handler_for
 from tests.infra.ci.oci import write_image
+from tests.support.loopback import serving
 
 TARGET = release.artifact_registry(location="europe-west1", project="my-project", repository="app")
 GITHUB = {"GITHUB_ACTIONS": "true", "ACTIONS_ID_TOKEN_REQUEST_URL": "https://token.example"}
@@ -23,11 +24,10 @@ GITHUB = {"GITHUB_ACTIONS": "true", "ACTIONS_ID_TOKEN_REQUEST_URL": "https://tok
 @pytest.fixture
 def engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeEngine]:
     fake = FakeEngine()
-    server = serve(fake)
-    monkeypatch.setenv("DAGGER_SESSION_PORT", str(next(server)))
-    monkeypatch.setenv("DAGGER_SESSION_TOKEN", "test")
-    yield fake
-    server.close()
+    with serving(handler_for(fake)) as port:
+        monkeypatch.setenv("DAGGER_SESSION_PORT", str(port))
+        monkeypatch.setenv("DAGGER_SESSION_TOKEN", "test")
+        yield fake
 
 
 def _run(function: Callable[[], Awaitable[object]]) -> None:
