@@ -1,7 +1,9 @@
 {
   description = "overengineered-backend: the whole toolchain at pinned versions (nix develop)";
 
-  # A supported release; .github/workflows/flake-update.yml proposes the next flake.lock.
+  # A supported release (25.11 is past its end of life). Its first pin in flake.lock came
+  # from the public flake.lock of github.com/mitchellh/nixos-config (commit d314004d);
+  # .github/workflows/flake-update.yml proposes the next one every week.
   inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-26.05";
 
   outputs =
