@@ -1,4 +1,8 @@
-"""Entry point: `dagger run python ci/main.py <pipeline> [options]`."""
+"""Entry point of the pipelines, in either form (ci/README.md says which to use when):
+
+python ci/main.py <pipeline> [options]             the SDK starts the pinned engine itself
+dagger run python ci/main.py <pipeline> [options]  inside the Dagger CLI's session and view
+"""
 
 import argparse
 import os
@@ -19,23 +23,31 @@ from ci import pipelines, publish, release
 ROOT = Path(__file__).resolve().parent.parent
 ERROR_PUBLISH_ARGUMENT = "publish to {registry} needs {flag}"
 ERROR_MISSING_CREDENTIAL = "publish needs the registry password or token in ${name}"
+ARTIFACTS = ROOT / "build"
 
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="python ci/main.py",
-        description="CI/CD pipelines on Dagger. Run under `dagger run` to see progress.",
+        description="CI/CD pipelines on Dagger: `python ci/main.py` starts an engine itself; "
+        "`dagger run python ci/main.py` runs inside the Dagger CLI's session.",
     )
     pipeline = root.add_subparsers(dest="pipeline", required=True, metavar="PIPELINE")
-    pipeline.add_parser("check", help="ruff, pyright and pytest against Postgres and GCS")
-    pipeline.add_parser("scan", help="pip-audit, bandit, hadolint, checkov, zizmor, shellcheck, trivy")
+    pipeline.add_parser("check", help=".ci/run's lint and tests, in its environment, in a container")
+    pipeline.add_parser("scan", help="pip-audit, bandit, hadolint, checkov, zizmor, shellcheck, alloy")
     for name, summary in (
-        ("build", "the image from the Dockerfile, tagged by commit, with an SBOM"),
+        ("build", "the image once, as an OCI tarball; trivy and an SBOM from that file"),
         ("all", "check, scan and build in one run"),
     ):
         command = pipeline.add_parser(name, help=summary)
-        command.add_argument("--output", type=Path, default=ROOT / "build", help="where image.tar and the SBOM go")
-    push = pipeline.add_parser("publish", help="push the image, print its digest, sign it in GitHub Actions")
+        command.add_argument("--output", type=Path, default=ARTIFACTS, help="where image.tar and the SBOM go")
+    push = pipeline.add_parser(
+        "publish", help="push build's tarball after a fresh trivy scan, print its digest, sign it in GitHub Actions"
+    )
+    push.add_argument("--input", type=Path, default=ARTIFACTS, help="where build wrote image.tar and the SBOM")
+    push.add_argument(
+        "--expect-digest", help="refuse unless the tarball is this image (sha256:...), as the build reported"
+    )
     push.add_argument("--registry", choices=("artifact-registry", "docker-hub"), default="artifact-registry")
     push.add_argument("--location", help="Artifact Registry location, e.g. europe-west1")
     push.add_argument("--project", help="Google Cloud project ID (Artifact Registry)")
@@ -48,7 +60,8 @@ def parser() -> argparse.ArgumentParser:
         default=publish.REGISTRY_PASSWORD_ENV,
         help="environment variable holding the password or access token (read as a secret)",
     )
-    # Later issues: `deploy` (Cloud Run canary), `perf` (k6), `chaos`; see ci/pipelines.py.
+    # Later issues: `deploy` (Cloud Run canary), `perf` (k6), `swarm-deploy`, `chaos`: a parser
+    # here, a case in run(), a plan and a run in ci/pipelines.py.
     return root
 
 
@@ -75,8 +88,9 @@ def registry_target(arguments: argparse.Namespace) -> release.RegistryTarget:
     return release.docker_hub(namespace=arguments.namespace, username=arguments.username, image=arguments.image)
 
 
-async def run(arguments: argparse.Namespace, target: release.RegistryTarget | None) -> None:
-    build = pipelines.Build.from_environment(ROOT)
+async def run(
+    arguments: argparse.Namespace, build: pipelines.Build, target: release.RegistryTarget | None, digest: str
+) -> None:
     async with dagger.connection(dagger.Config(log_output=sys.stderr)):
         match arguments.pipeline:
             case "check":
@@ -88,7 +102,9 @@ async def run(arguments: argparse.Namespace, target: release.RegistryTarget | No
             case "all":
                 await pipelines.run_all(build, output=arguments.output)
             case "publish" if target is not None:
-                await pipelines.run_publish(build, target, password_env=arguments.password_env)
+                await pipelines.run_publish(
+                    build, target, password_env=arguments.password_env, artifacts=arguments.input, digest=digest
+                )
             case _:
                 raise AssertionError(arguments.pipeline)
 
@@ -104,8 +120,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             cli.error(str(error))
         if not os.environ.get(arguments.password_env):
             cli.error(ERROR_MISSING_CREDENTIAL.format(name=arguments.password_env))
+    build = pipelines.Build.from_environment(ROOT)
+    digest = ""
+    if target is not None:
+        try:
+            digest = pipelines.publish_preflight(
+                build, artifacts=arguments.input, expected_digest=arguments.expect_digest
+            )
+        except ValueError as error:
+            print(f"pipeline publish refused: {error}", file=sys.stderr)
+            return 1
     try:
-        anyio.run(run, arguments, target)
+        anyio.run(run, arguments, build, target, digest)
     except pipelines.PipelineError as error:
         print(f"pipeline {arguments.pipeline} {error}", file=sys.stderr)
         return 1

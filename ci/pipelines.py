@@ -1,36 +1,51 @@
 """Each pipeline as a lazy plan (inspectable offline) and a run that awaits it.
 
+One image per run: `build` exports it once as an OCI tarball; trivy and syft read that
+file; `publish` imports the same file, scans it again with today's database, pushes it
+and signs the digest the registry reports only if it is the tarball's own.
+
 Later issues add their pipelines here the same way: `deploy` (ci/deploy.py, the Cloud
-Run canary), `perf` (ci/perf.py, k6) and `chaos` (ci/chaos.py).
+Run canary), `perf` (ci/perf.py, k6), `swarm-deploy` and `chaos` (ci/chaos.py).
 """
 
 import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
 import anyio
 import dagger
+from dagger import dag
 
-from ci import checks, image, publish, release, scan, suite, workspace
+from ci import checks, github, image, provenance, publish, release, scan, workspace
 
+IMAGE_FILE: Final = "image.tar"
+SBOM_FILE: Final = "sbom.spdx.json"
 ERROR_STEPS_FAILED: Final = "failed: {names} (each step's output is printed above)"
+ERROR_NO_ARTIFACT: Final = "no {path}: run `python ci/main.py build` first (or pass --input)"
 
 
 class PipelineError(Exception):
-    """One or more steps failed; their output was already printed."""
+    """One or more steps failed, or a release check refused; the reason is printed."""
+
+
+def _now_run_id() -> str:
+    return github.run_id({}, datetime.now(UTC))
 
 
 @dataclass(frozen=True)
 class Build:
-    """Which commit is built, and what it is called."""
+    """Which commit is built, from which tree, in which run, and what it is called."""
 
     root: Path
     commit: str
     ref: str = ""
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    dirty: bool = False
+    run_id: str = field(default_factory=_now_run_id)
 
     @property
     def version(self) -> str:
@@ -40,6 +55,10 @@ class Build:
     def tags(self) -> list[str]:
         return release.image_tags(commit=self.commit, ref=self.ref)
 
+    @property
+    def revision(self) -> str:
+        return provenance.revision(self.commit, dirty=self.dirty)
+
     @classmethod
     def from_environment(cls, root: Path) -> "Build":
         env = dict(os.environ)
@@ -48,45 +67,71 @@ class Build:
             commit=release.current_commit(env, root),
             ref=release.current_ref(env),
             env=env,
+            dirty=bool(provenance.dirty_paths(root)),
+            run_id=github.run_id(env, datetime.now(UTC)),
         )
 
 
+def source(build: Build) -> dagger.Directory:
+    return workspace.repository(str(build.root))
+
+
+def host_file(path: Path) -> dagger.File:
+    return dag.host().file(str(path.resolve()))
+
+
 def check_plan(build: Build) -> dict[str, dagger.Container]:
-    source = workspace.repository(str(build.root))
-    return suite.check(workspace.python_environment(source))
-
-
-def image_plan(build: Build) -> dagger.Container:
-    source = workspace.repository(str(build.root))
-    return image.build(source, commit=build.commit, version=build.version)
+    """`.ci/run`'s steps (checks.CI_STEPS) in its environment; independent, so side by side."""
+    python = workspace.python_environment(source(build))
+    return {name: python.with_exec(list(command)) for name, command in checks.CI_STEPS.items()}
 
 
 def scan_plan(build: Build) -> dict[str, dagger.Container]:
-    source = workspace.repository(str(build.root))
     return scan.scan(
-        source,
-        workspace.python_environment(source),
-        image_plan(build),
+        source(build),
+        workspace.python_environment(source(build)),
         shell_script_paths=checks.shell_scripts(build.root),
+        run_id=build.run_id,
     )
 
 
-def publish_plan(build: Build, target: release.RegistryTarget, *, password_env: str) -> dagger.Container:
-    """The built image, authenticated to the target registry."""
-    return publish.authenticated(image_plan(build), target, publish.secret_from_env(password_env))
+def image_plan(build: Build) -> dagger.Container:
+    return image.build(source(build), revision=build.revision, version=build.version)
+
+
+def image_scan_plan(build: Build, tarball: dagger.File) -> dict[str, dagger.Container]:
+    return {"trivy": scan.image_vulnerabilities(tarball, run_id=build.run_id)}
+
+
+def publish_plan(tarball: dagger.File, target: release.RegistryTarget, *, password_env: str) -> dagger.Container:
+    """The built tarball, imported as it is, authenticated to the target registry."""
+    return publish.authenticated(publish.imported(tarball), target, publish.secret_from_env(password_env))
 
 
 def sign_plan(
-    build: Build, target: release.RegistryTarget, *, digest_reference: str, password_env: str
+    build: Build, target: release.RegistryTarget, *, digest_reference: str, password_env: str, sbom: dagger.File
 ) -> dagger.Container:
     return publish.signer(
         digest_reference,
         target,
         publish.secret_from_env(password_env),
-        sbom=image.sbom(image_plan(build)),
+        sbom=sbom,
         oidc_request_url=build.env[publish.OIDC_REQUEST_URL_ENV],
         oidc_request_token=publish.secret_from_env(publish.OIDC_REQUEST_TOKEN_ENV),
     )
+
+
+def publish_preflight(build: Build, *, artifacts: Path, expected_digest: str | None) -> str:
+    """Refuse before any engine starts: a dirty tree, a missing or foreign tarball. Returns its digest."""
+    provenance.require_clean(provenance.dirty_paths(build.root))
+    tarball = artifacts / IMAGE_FILE
+    needed = [tarball, artifacts / SBOM_FILE] if release.signs_keylessly(build.env) else [tarball]
+    for path in needed:
+        if not path.is_file():
+            raise ValueError(ERROR_NO_ARTIFACT.format(path=path))
+    digest = provenance.manifest_digest(tarball)
+    provenance.require_expected(tarball, digest, expected_digest)
+    return digest
 
 
 async def run_steps(steps: Mapping[str, dagger.Container]) -> None:
@@ -118,13 +163,17 @@ async def run_scan(build: Build) -> None:
     await run_steps(scan_plan(build))
 
 
-async def run_build(build: Build, *, output: Path) -> None:
-    """Build the image, write `image.tar` (OCI) and `sbom.spdx.json` into output."""
-    built = image_plan(build)
-    await built.export(str(output / "image.tar"))
-    await image.sbom(built).export(str(output / "sbom.spdx.json"))
-    name = f"{release.IMAGE_NAME}:{release.commit_tag(build.commit)}"
-    print(f"built {name} (version {build.version}) into {output}/: image.tar, sbom.spdx.json")
+async def run_build(build: Build, *, output: Path) -> str:
+    """Build the image once into output/image.tar; trivy and syft read that file. Returns its digest."""
+    tarball_path = output / IMAGE_FILE
+    await image_plan(build).export(str(tarball_path))
+    digest = provenance.manifest_digest(tarball_path)
+    tarball = host_file(tarball_path)
+    await run_steps(image_scan_plan(build, tarball))
+    await image.sbom(tarball).export(str(output / SBOM_FILE))
+    print(f"built {digest} (revision {build.revision}, version {build.version}): {tarball_path}, {SBOM_FILE}")
+    github.set_output(build.env, "digest", digest)
+    return digest
 
 
 async def run_all(build: Build, *, output: Path) -> None:
@@ -132,12 +181,24 @@ async def run_all(build: Build, *, output: Path) -> None:
     await run_build(build, output=output)
 
 
-async def run_publish(build: Build, target: release.RegistryTarget, *, password_env: str) -> None:
-    authenticated = publish_plan(build, target, password_env=password_env)
-    digest_reference = await publish.push(authenticated, target, tags=build.tags)
+async def run_publish(
+    build: Build, target: release.RegistryTarget, *, password_env: str, artifacts: Path, digest: str
+) -> None:
+    """Push the tarball `build` wrote (digest from publish_preflight) and sign what the registry holds."""
+    tarball = host_file(artifacts / IMAGE_FILE)
+    try:
+        provenance.require_revision(await publish.imported(tarball).label(provenance.REVISION_LABEL), build.commit)
+        await run_steps(image_scan_plan(build, tarball))
+        pushed = publish_plan(tarball, target, password_env=password_env)
+        digest_reference = await publish.push(pushed, target, tags=build.tags)
+        provenance.require_pushed(digest_reference, digest)
+    except ValueError as error:
+        raise PipelineError(str(error)) from error
     print(digest_reference)
+    github.set_output(build.env, "digest", digest_reference)
     if release.signs_keylessly(build.env):
-        plan = sign_plan(build, target, digest_reference=digest_reference, password_env=password_env)
+        sbom = host_file(artifacts / SBOM_FILE)
+        plan = sign_plan(build, target, digest_reference=digest_reference, password_env=password_env, sbom=sbom)
         await plan.sync()
         print(f"signed {digest_reference} and attested its SBOM (cosign, keyless)")
     else:
