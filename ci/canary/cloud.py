@@ -169,7 +169,7 @@ class Cloud:
         raw = self._services.get_service(name=self.service_name, retry=self._retry)
         traffic = tuple(
             Target(
-                revision=target.revision if target.type_ == REVISION else raw.latest_ready_revision,
+                revision=target.revision if target.type_ == REVISION else raw.latest_ready_revision.rsplit("/")[-1],
                 percent=target.percent,
                 tag=target.tag,
             )
@@ -214,7 +214,10 @@ class Cloud:
         try:
             started = self._services.update_service(service=service, retry=self._retry)
             self._wait(started, what=f"updating {self.location.service}")
-        except exceptions.Aborted as error:
+        except exceptions.Conflict as error:
+            # REST answers both ALREADY_EXISTS and ABORTED with 409; only the etag's is a conflict.
+            if _status(error) != "ABORTED":
+                raise
             raise Conflict(str(error)) from error
         return self.snapshot()
 
@@ -316,6 +319,14 @@ class Cloud:
             name = f"{name}/versions/latest"
         response = self._secrets.access_secret_version(name=name, retry=self._retry)
         return response.payload.data.decode()
+
+
+def _status(error: exceptions.GoogleAPICallError) -> str:
+    """The canonical status name of a REST error answer (`ABORTED`, `ALREADY_EXISTS`, ...)."""
+    try:
+        return str(error.response.json()["error"]["status"])
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return ""
 
 
 def _metric_client(credentials: Credentials, endpoint: str | None) -> monitoring_v3.MetricServiceClient:
