@@ -22,29 +22,24 @@ SMOKE_SECRET = "smoke-token"
 REGISTRY = f"{REGION}-docker.pkg.dev/{PROJECT}/app/overengineered-backend"
 
 
-def image(digit: str) -> str:
-    return f"{REGISTRY}@sha256:{digit * 64}"
-
-
-STABLE = image("1")
-HEALTHY = image("2")
-ERRORS = image("3")
-SLOW = image("4")
-CRASHING = image("5")
-BAD_MIGRATIONS = image("6")
+FIRST = f"{REGISTRY}@sha256:{'1' * 64}"
 NEXT_VERSION = "1.1.0"
-IMAGES = {
-    STABLE: Image("1.0.0"),
-    HEALTHY: Image(NEXT_VERSION),
-    ERRORS: Image(NEXT_VERSION, "errors"),
-    SLOW: Image(NEXT_VERSION, "slow"),
-    CRASHING: Image(NEXT_VERSION, "crash"),
-    BAD_MIGRATIONS: Image(NEXT_VERSION, "migrations"),
-}
-_services = itertools.count(1)
+SERVICE = "file-drop"
+LADDER = "20,60,100"
+FIRST_STEP = 20
+BAKE_SECONDS = 0.7
+LEASE_TTL_SECONDS = 2.0
+_digests = itertools.count(2)
 
 
-@pytest.fixture(scope="module")
+def pushed(fake: FakeCloud, fault: str = "") -> str:
+    """A new image of the next version in the fake registry (a revision of it runs `fault`)."""
+    reference = f"{REGISTRY}@sha256:{next(_digests):064x}"
+    fake.images[reference] = Image(NEXT_VERSION, fault)
+    return reference
+
+
+@pytest.fixture(scope="session")
 def fake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeCloud]:
     """Cloud Run, Monitoring and Secret Manager on loopback; the service's database migrated by a job
     run of the first image, and the smoke user's token in Secret Manager."""
@@ -60,19 +55,28 @@ def fake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeCloud]:
         capture_output=True,
         text=True,
     )
-    cloud = FakeCloud(project=PROJECT, region=REGION, token=ACCESS_TOKEN, app_env=env, images=IMAGES)
+    cloud = FakeCloud(project=PROJECT, region=REGION, token=ACCESS_TOKEN, app_env=env, images={FIRST: Image("1.0.0")})
     cloud.secrets[SMOKE_SECRET] = issued.stdout.strip()
     yield cloud
     cloud.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def service(fake: FakeCloud) -> str:
-    """A fresh service serving STABLE at LATEST 100%, and its migrations job."""
-    name = f"file-drop-{next(_services)}"
-    fake.create_service(name, STABLE)
-    fake.create_job(f"{name}-migrate", STABLE)
-    return name
+    """The service, first deployed as Terraform leaves it (LATEST 100%), and its migrations job.
+
+    Tests share it, as successive releases do: each starts from whatever revision serves it.
+    """
+    fake.create_service(SERVICE, FIRST)
+    fake.create_job(f"{SERVICE}-migrate", FIRST)
+    return SERVICE
+
+
+def serving(fake: FakeCloud, service: str) -> str:
+    """The one revision with all the traffic (every run must leave the service so)."""
+    [(revision, percent)] = fake.routing(service).items()
+    assert percent == 100
+    return revision
 
 
 def controller_args(fake: FakeCloud, service: str, image: str, *extra: str) -> list[str]:
@@ -80,10 +84,10 @@ def controller_args(fake: FakeCloud, service: str, image: str, *extra: str) -> l
     return [
         *("--project", PROJECT, "--region", REGION, "--service", service),
         *("--migrations-job", f"{service}-migrate", "--image", image, "--expected-version", NEXT_VERSION),
-        *("--smoke-token-secret", SMOKE_SECRET, "--ladder", "10,50,100"),
-        *("--bake-seconds", "0.8", "--metrics-delay-seconds", "0", "--min-requests", "5"),
-        *("--max-error-rate", "0.05", "--max-latency-ratio", "2", "--latency-margin-ms", "150"),
-        *("--lease-ttl-seconds", "3", "--poll-seconds", "0.05", "--retry-initial-seconds", "0.05"),
+        *("--smoke-token-secret", SMOKE_SECRET, "--ladder", LADDER),
+        *("--bake-seconds", str(BAKE_SECONDS), "--metrics-delay-seconds", "0", "--min-requests", "4"),
+        *("--max-error-rate", "0.05", "--max-latency-ratio", "2", "--latency-margin-ms", "200"),
+        *("--lease-ttl-seconds", str(LEASE_TTL_SECONDS), "--poll-seconds", "0.05", "--retry-initial-seconds", "0.05"),
         *("--run-endpoint", fake.endpoint, "--secret-manager-endpoint", fake.endpoint),
         *("--monitoring-endpoint", fake.monitoring.endpoint),
         *extra,
@@ -96,7 +100,7 @@ class Users:
 
     url: str
     token: str
-    clients: int = 4
+    clients: int = 6
     answered: int = 0
 
     def __post_init__(self) -> None:

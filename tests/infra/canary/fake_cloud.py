@@ -266,7 +266,8 @@ class FakeCloud:
         routing: dict[str, int] = {}
         for target in service.spec["traffic"]:
             name = service.latest_ready if target["type"] == LATEST else target["revision"]
-            routing[name] = routing.get(name, 0) + int(target.get("percent", 0))
+            if target.get("percent"):
+                routing[name] = routing.get(name, 0) + int(target["percent"])
         for target in service.spec["traffic"]:
             tag = target.get("tag")
             if tag and tag not in service.tags:

@@ -4,7 +4,7 @@ The switch is the environment variable `FAKE_REVISION_FAULT`, read here only (th
 nothing of it), set by the fake from the image the revision runs:
 
 - `errors`: `GET /api/v1/me` answers 500 (an endpoint the smoke test does not touch);
-- `slow`: `GET /api/v1/me` answers after `FAKE_REVISION_DELAY_MS` more milliseconds;
+- `slow`: `GET /api/v1/me` answers 400 ms later than the app would;
 - `crash`: the process exits at start-up (the revision never becomes ready);
 - `migrations`: as a job, the migrations fail.
 
@@ -13,19 +13,22 @@ nothing of it), set by the fake from the image the revision runs:
 
 import asyncio
 import os
-import subprocess
 import sys
 from typing import Any
 
 FAULT = os.environ.get("FAKE_REVISION_FAULT", "")
-DELAY_SECONDS = int(os.environ.get("FAKE_REVISION_DELAY_MS", "300")) / 1000
+SLOW_SECONDS = 0.4
 FAULTY_PATH = "/api/v1/me"
 
 if __name__ == "__main__":
     if FAULT == "migrations":
         print("django.db.utils.ProgrammingError: a migration that fails", file=sys.stderr)
         sys.exit(1)
-    sys.exit(subprocess.run([sys.executable, "-m", "app", "migrate", "--noinput", "-v", "0"], check=False).returncode)
+    from app.__main__ import main
+
+    sys.argv = ["app", "migrate", "--noinput", "-v", "0"]
+    main()
+    sys.exit(0)
 
 if FAULT == "crash":
     raise SystemExit("the revision's container crashed at start-up")
@@ -41,5 +44,5 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
             await send({"type": "http.response.body", "body": b"injected fault"})
             return
         if FAULT == "slow":
-            await asyncio.sleep(DELAY_SECONDS)
+            await asyncio.sleep(SLOW_SECONDS)
     await app(scope, receive, send)
