@@ -78,13 +78,14 @@ OPTIONS: Final = (
 )
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser, *, optional: frozenset[str] = frozenset()) -> None:
+    """The controller's options; those whose dest is in `optional` may be left out (a caller fills them)."""
     for option in OPTIONS:
         parser.add_argument(
             option.flag,
             type=option.kind,
             default=option.default,
-            required=option.required,
+            required=option.required and option.dest not in optional,
             help=option.help + (f" (default {option.default})" if option.default is not None else ""),
         )
 

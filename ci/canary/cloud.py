@@ -323,6 +323,8 @@ class Cloud:
 
 def _status(error: exceptions.GoogleAPICallError) -> str:
     """The canonical status name of a REST error answer (`ABORTED`, `ALREADY_EXISTS`, ...)."""
+    if error.response is None:
+        return ""
     try:
         return str(error.response.json()["error"]["status"])
     except (AttributeError, KeyError, TypeError, ValueError):

@@ -20,6 +20,18 @@ TARGET = release.artifact_registry(location="europe-west1", project="my-project"
 DIGEST_REFERENCE = f"{TARGET.address}@sha256:{'0' * 64}"
 
 
+DEPLOY_ARGS = [
+    *("deploy", "--project", "my-project", "--region", "europe-west1", "--service", "file-drop"),
+    *("--migrations-job", "file-drop-migrate", "--image", DIGEST_REFERENCE, "--smoke-token-env", "SMOKE_TOKEN"),
+]
+
+
+def _deploy_plan(build: pipelines.Build, *extra: str) -> dagger.Container:
+    from ci import main
+
+    return pipelines.deploy_plan(build, main.parser().parse_args([*DEPLOY_ARGS, *extra]))
+
+
 def _assert_locked_python_environment(container: dagger.Container) -> None:
     assert calls_named(container, "from")[0].args["address"] == workspace.PYTHON_IMAGE
     caches = {call.args["path"]: call.args["cache"] for call in calls_named(container, "withMountedCache")}
@@ -38,6 +50,7 @@ def test_every_image_in_every_pipeline_is_pinned_by_tag_and_digest(
         *pipelines.check_plan(build).values(),
         *pipelines.scan_plan(build).values(),
         pipelines.publish_plan(build, TARGET, password_env="REGISTRY_PASSWORD"),
+        _deploy_plan(build),
     ]
     addresses = {address for plan in plans for address in image_addresses(plan)}
     assert addresses, "no image pulled at all"
@@ -187,6 +200,7 @@ def test_no_step_anywhere_puts_a_credential_in_a_plain_variable(build: pipelines
         *pipelines.scan_plan(build).values(),
         pipelines.publish_plan(build, TARGET, password_env="REGISTRY_PASSWORD"),
         pipelines.sign_plan(github, TARGET, digest_reference=DIGEST_REFERENCE, password_env="REGISTRY_PASSWORD"),
+        _deploy_plan(build),
     ]
     for plan in plans:
         for call in every_call(plan):
@@ -205,3 +219,29 @@ def test_no_step_anywhere_puts_a_credential_in_a_plain_variable(build: pipelines
 def test_build_names_itself_from_the_commit_and_ref(build: pipelines.Build, ref: str, tags: list[str]) -> None:
     named = pipelines.Build(root=build.root, commit=build.commit, ref=ref, env={})
     assert named.tags == tags
+
+
+def test_deploy_runs_the_controller_with_the_locked_deploy_group_and_secrets_only(
+    build: pipelines.Build,
+) -> None:
+    from ci.canary import cli
+
+    plan = _deploy_plan(build, "--bake-seconds", "60")
+
+    assert calls_named(plan, "from")[0].args["address"] == workspace.PYTHON_IMAGE
+    commands = execs(plan)
+    assert ["uv", "sync", "--locked", "--only-group", "deploy", "--no-install-project"] in commands
+    controller = commands[-1]
+    assert controller[:6] == ["uv", "run", "--no-sync", "python", "-m", "ci.canary"]
+    parsed = cli.parser().parse_args(controller[6:])
+    assert parsed.image == DIGEST_REFERENCE, "the controller must release the digest, never a tag"
+    assert parsed.expected_version == build.version, "the version must default to this build's"
+    assert parsed.bake_seconds == 60
+    secrets = {call.args["name"]: call.args["secret"] for call in calls_named(plan, "withSecretVariable")}
+    assert set(secrets) == {"GOOGLE_OAUTH_ACCESS_TOKEN", "SMOKE_TOKEN"}
+    assert all(secret_uris(secret) == [f"env://{name}"] for name, secret in secrets.items())
+    env = {call.args["name"]: call.args["value"] for call in calls_named(plan, "withEnvVariable")}
+    assert not {"GOOGLE_OAUTH_ACCESS_TOKEN", "SMOKE_TOKEN"} & set(env)
+    assert env[cli.RUN_ID_ENV].startswith(release.commit_tag(build.commit)), "each run must be its own"
+    sources = [call.args.get("include") for call in calls_named(plan, "withDirectory")]
+    assert ["ci/**"] in sources, "only ci/ goes into the controller's container"
