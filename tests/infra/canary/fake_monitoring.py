@@ -4,7 +4,6 @@ answering Cloud Run's request metrics from the responses the fake's front end ac
 import math
 import re
 import threading
-import time
 from collections.abc import Callable, Iterable
 from concurrent import futures
 
@@ -47,12 +46,11 @@ def code_class(status: int) -> str:
 
 
 class FakeMonitoring:
-    """The gRPC server; `served` returns what the front end recorded, `visible_after` hides the newest."""
+    """The gRPC server; `served` returns what the front end recorded."""
 
     def __init__(self, *, project: str, region: str, token: str, served: Callable[[], Iterable[Served]]) -> None:
         self.project, self.region, self.token = project, region, token
         self._served = served
-        self.visible_after_seconds = 0.0
         self.pending_errors: list[grpc.StatusCode] = []
         self.injected = 0
         self.calls = 0
@@ -104,11 +102,10 @@ class FakeMonitoring:
         start = request.interval.start_time.timestamp()
         end = request.interval.end_time.timestamp()
         labels = {"project_id": self.project, "location": self.region}
-        visible_until = time.time() - self.visible_after_seconds
         chosen = [
             served
             for served in self._served()
-            if start < served.at <= min(end, visible_until)
+            if start < served.at <= end
             and all(
                 {**labels, "service_name": served.service, "revision_name": served.revision}.get(
                     key.removeprefix("resource.labels."), value
