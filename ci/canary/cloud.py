@@ -45,6 +45,7 @@ LATEST: Final = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYP
 REVISION: Final = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION
 
 ERROR_OPERATION_TIMEOUT: Final = "{what} did not finish within {seconds:.0f} s (operation {name})"
+ERROR_OPERATION_FAILED: Final = "{what} failed: {message}"
 ERROR_NO_CONTAINER: Final = "{owner} has no container to put the image in"
 ERROR_JOB_FAILED: Final = "execution {execution} of job {job} failed: {succeeded} of {tasks} tasks succeeded"
 ERROR_NO_TAG_URL: Final = "the service has no URL for tag {tag!r} (traffic statuses: {statuses})"
@@ -52,6 +53,10 @@ ERROR_NO_TAG_URL: Final = "the service has no URL for tag {tag!r} (traffic statu
 
 class Conflict(Exception):
     """The service changed since it was read (etag mismatch): read it again and decide again."""
+
+
+class OperationFailed(Exception):
+    """A long-running operation finished with an error (a revision that cannot start, a failed job)."""
 
 
 class JobFailed(Exception):
@@ -241,8 +246,8 @@ class Cloud:
         started = self._jobs.run_job(name=self.job_name, retry=self._retry)
         try:
             execution = cast(run_v2.Execution, self._wait(started, what=f"job {self.location.job}"))
-        except exceptions.GoogleAPICallError as error:
-            raise JobFailed(f"job {self.location.job} failed: {error}") from error
+        except OperationFailed as error:
+            raise JobFailed(str(error)) from error
         if execution.succeeded_count < execution.task_count or execution.failed_count:
             raise JobFailed(
                 ERROR_JOB_FAILED.format(
@@ -261,7 +266,10 @@ class Cloud:
                 detail = {"what": what, "seconds": self._operation_timeout, "name": started.operation.name}
                 raise TimeoutError(ERROR_OPERATION_TIMEOUT.format(**detail))
             time.sleep(self._poll_seconds)
-        return started.result()
+        try:
+            return started.result()
+        except exceptions.GoogleAPICallError as error:
+            raise OperationFailed(ERROR_OPERATION_FAILED.format(what=what, message=error.message)) from error
 
     # --- metrics and the smoke token
 

@@ -199,6 +199,7 @@ class Controller:
         name = ladder.revision_name(service=service, image=image, stamp=int(self._clock()))
         traffic = (Target(stable, 100), Target(name, 0, self.rollout.tag))
         self._lease = replace(self._held(), canary=name)
+        self.report.canary = name
         self._write(
             traffic,
             phase=lease.PHASE_CREATING,
