@@ -32,10 +32,10 @@ LEASE_TTL_SECONDS = 2.0
 _digests = itertools.count(2)
 
 
-def pushed(fake: FakeCloud, fault: str = "") -> str:
-    """A new image of the next version in the fake registry (a revision of it runs `fault`)."""
+def pushed(fake: FakeCloud, fault: str = "", *, version: str = NEXT_VERSION) -> str:
+    """A new image in the fake registry (a revision of it runs `fault`)."""
     reference = f"{REGISTRY}@sha256:{next(_digests):064x}"
-    fake.images[reference] = Image(NEXT_VERSION, fault)
+    fake.images[reference] = Image(version, fault)
     return reference
 
 

@@ -4,7 +4,7 @@ The switch is the environment variable `FAKE_REVISION_FAULT`, read here only (th
 nothing of it), set by the fake from the image the revision runs:
 
 - `errors`: `GET /api/v1/me` answers 500 (an endpoint the smoke test does not touch);
-- `slow`: `GET /api/v1/me` answers 400 ms later than the app would;
+- `slow`: `GET /api/v1/me` answers 800 ms later than the app would;
 - `crash`: the process exits at start-up (the revision never becomes ready);
 - `migrations`: as a job, the migrations fail.
 
@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 FAULT = os.environ.get("FAKE_REVISION_FAULT", "")
-SLOW_SECONDS = 0.4
+SLOW_SECONDS = 0.8
 FAULTY_PATH = "/api/v1/me"
 
 if __name__ == "__main__":

@@ -9,17 +9,18 @@ from google.auth.exceptions import RefreshError
 from google.cloud import run_v2
 from google.oauth2.credentials import Credentials
 
-from tests.infra.canary.conftest import ACCESS_TOKEN, FIRST, NEXT_VERSION, pushed
+from tests.infra.canary.conftest import ACCESS_TOKEN, PROJECT, REGION, SERVICE, pushed
 from tests.infra.canary.fake_cloud import FakeCloud
 
 LATEST = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST
 PINNED = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION
-SERVICE = "semantics"
+PARENT = f"projects/{PROJECT}/locations/{REGION}"
 
 
 @pytest.fixture(scope="module")
-def client(fake: FakeCloud) -> run_v2.ServicesClient:
-    fake.create_service(SERVICE, FIRST)
+def client(fake: FakeCloud, service: str) -> run_v2.ServicesClient:
+    """A client of the shared service; each test leaves it on one revision, as a rollout needs."""
+    assert service == SERVICE
     return run_v2.ServicesClient(
         credentials=Credentials(token=ACCESS_TOKEN),
         transport="rest",
@@ -35,7 +36,7 @@ def _update(
     traffic: list[run_v2.TrafficTarget] | None = None,
     etag: str | None = None,
 ) -> run_v2.Service:
-    service = client.get_service(name=f"{client_parent(client)}/services/{SERVICE}")
+    service = client.get_service(name=f"{PARENT}/services/{SERVICE}")
     if image is not None:
         service.template.containers[0].image = image
         service.template.revision = revision
@@ -44,11 +45,6 @@ def _update(
     if etag is not None:
         service.etag = etag
     return client.update_service(service=service).result(timeout=60)
-
-
-def client_parent(client: run_v2.ServicesClient) -> str:
-    del client
-    return "projects/canary-project/locations/europe-west1"
 
 
 def _version(url: str) -> str:
@@ -62,17 +58,18 @@ def _status(error: exceptions.GoogleAPICallError) -> str:
 def test_a_pinned_revision_keeps_traffic_while_latest_follows_each_new_revision(
     fake: FakeCloud, client: run_v2.ServicesClient
 ) -> None:
-    first = _update(client).latest_ready_revision.rsplit("/")[-1]
+    current = _update(client)
+    first, serving_version = current.latest_ready_revision.rsplit("/")[-1], _version(current.uri)
     pinned = [
         run_v2.TrafficTarget(type_=PINNED, revision=first, percent=100),
         run_v2.TrafficTarget(type_=PINNED, revision=f"{SERVICE}-pinned", percent=0, tag="canary"),
     ]
-    service = _update(client, image=pushed(fake), revision=f"{SERVICE}-pinned", traffic=pinned)
+    service = _update(client, image=pushed(fake, version="9.9.9"), revision=f"{SERVICE}-pinned", traffic=pinned)
 
     assert fake.routing(SERVICE) == {first: 100}
     [tagged] = [status for status in service.traffic_statuses if status.tag == "canary"]
-    assert _version(tagged.uri) == NEXT_VERSION, "the tag URL does not reach the new revision"
-    assert _version(service.uri) == "1.0.0"
+    assert _version(tagged.uri) == "9.9.9", "the tag URL does not reach the new revision"
+    assert _version(service.uri) == serving_version, "the pinned revision lost traffic"
 
     _update(client, traffic=[run_v2.TrafficTarget(type_=LATEST, percent=100)])
     assert fake.routing(SERVICE) == {f"{SERVICE}-pinned": 100}
@@ -86,7 +83,7 @@ def test_revision_names_take_the_service_prefix_and_are_never_reused(
     fake: FakeCloud, client: run_v2.ServicesClient
 ) -> None:
     before = fake.routing(SERVICE)
-    with pytest.raises(exceptions.BadRequest, match="must start with 'semantics-'"):
+    with pytest.raises(exceptions.BadRequest, match="must start with 'file-drop-'"):
         _update(client, image=pushed(fake), revision="elsewhere-v1")
     taken = _update(client).latest_created_revision.rsplit("/")[-1]
     with pytest.raises(exceptions.Conflict, match="different configuration already exists") as reused:
@@ -111,5 +108,5 @@ def test_updates_are_checked_before_anything_moves(fake: FakeCloud, client: run_
     )
     # A 401 sends the library to refresh the token, which a bare access token cannot.
     with pytest.raises(RefreshError):
-        unauthenticated.get_service(name=f"{client_parent(client)}/services/{SERVICE}")
+        unauthenticated.get_service(name=f"{PARENT}/services/{SERVICE}")
     assert fake.routing(SERVICE) == before

@@ -59,11 +59,22 @@ def breach_to_stable_seconds(fake: FakeCloud, service: str, canary: str, stable:
     return back - first
 
 
-def test_a_healthy_canary_reaches_all_traffic(fake: FakeCloud, service: str, users: Users) -> None:
+def test_a_healthy_canary_reaches_all_traffic_through_transient_api_errors(
+    fake: FakeCloud, service: str, users: Users
+) -> None:
     image = pushed(fake)
+    fake.inject(r"GET .*/services/[\w-]+", 503, 429)
+    fake.inject(r"PATCH .*/services/[\w-]+", 503)
+    fake.inject(r"GET .*/operations/.*", 429)
+    fake.inject(r"POST .*/jobs/.*:run", 503)
+    fake.inject(r"GET /v1/.*:access", 503)
+    fake.monitoring.pending_errors += [grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED]
+
     report = run(fake, service, image)
 
     assert report.outcome == "released", report.summary()
+    assert len(fake.injected) == 6, "an injected 429/503 was not answered"
+    assert fake.monitoring.injected == 2
     assert_safe(fake, service, report.canary)
     assert image in fake.annotations(service)[RELEASED_ANNOTATION]
     assert [step.split(":")[0] for step in report.steps[-3:]] == ["step 20%", "step 60%", "step 100%"]
@@ -87,7 +98,9 @@ def test_a_canary_answering_5xx_rolls_back_within_one_step(fake: FakeCloud, serv
 
 def test_a_slow_canary_rolls_back_on_latency(fake: FakeCloud, service: str, users: Users) -> None:
     stable = serving(fake, service)
-    report = run(fake, service, pushed(fake, "slow"))
+    # Each slow answer holds a user for 800 ms: a longer bake, and fewer requests to judge by.
+    slow = pushed(fake, "slow")
+    report = run(fake, service, slow, "--bake-seconds", "1.5", "--min-requests", "2", "--latency-margin-ms", "100")
 
     assert (report.outcome, report.rule) == ("rolled-back", RULE_LATENCY), report.detail
     assert_safe(fake, service, stable)
@@ -126,9 +139,9 @@ def test_failed_migrations_stop_the_rollout_before_anything_changes(fake: FakeCl
     assert_safe(fake, service, stable)
 
 
-def _controller_process(fake: FakeCloud, service: str, image: str) -> subprocess.Popen[str]:
+def _controller_process(fake: FakeCloud, service: str, image: str, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "ci.canary", *controller_args(fake, service, image)],
+        [sys.executable, "-m", "ci.canary", *controller_args(fake, service, image, *extra)],
         cwd=REPO_ROOT,
         env={**os.environ, cli.ACCESS_TOKEN_ENV: ACCESS_TOKEN, cli.RUN_ID_ENV: "crashing"},
         stdout=subprocess.PIPE,
@@ -151,13 +164,13 @@ def test_a_run_killed_between_steps_is_resumed_safely_by_a_rerun(fake: FakeCloud
     image = pushed(fake)
     stable = serving(fake, service)
     executions = len(fake.executions)
-    process = _controller_process(fake, service, image)
-    canary = _wait_for_canary_share(fake, service, 60)
+    process = _controller_process(fake, service, image, "--ladder", "50,100")
+    canary = _wait_for_canary_share(fake, service, 50)
     process.send_signal(signal.SIGKILL)
     process.communicate(timeout=10)
-    assert fake.routing(service) == {stable: 40, canary: 60}, "the crash left no split to recover from"
+    assert fake.routing(service) == {stable: 50, canary: 50}, "the crash left no split to recover from"
 
-    report = run(fake, service, image, run_id="rerun")
+    report = run(fake, service, image, "--ladder", "50,100", run_id="rerun")
 
     assert report.outcome == "released", report.summary()
     assert report.canary == canary, "the re-run made a new revision instead of resuming"
@@ -181,9 +194,11 @@ def test_an_interrupted_run_rolls_back_before_it_exits(fake: FakeCloud, service:
 def test_a_second_rollout_is_refused_while_one_is_in_progress(fake: FakeCloud, service: str, users: Users) -> None:
     image = pushed(fake)
     first: list[Report] = []
-    thread = threading.Thread(target=lambda: first.append(run(fake, service, image, run_id="first")))
+    thread = threading.Thread(
+        target=lambda: first.append(run(fake, service, image, "--ladder", "50,100", run_id="first"))
+    )
     thread.start()
-    _wait_for_canary_share(fake, service, FIRST_STEP)
+    _wait_for_canary_share(fake, service, 50)
 
     other = pushed(fake)
     second = run(fake, service, other, run_id="second")
@@ -193,19 +208,3 @@ def test_a_second_rollout_is_refused_while_one_is_in_progress(fake: FakeCloud, s
     assert "first" in second.detail
     assert other not in {revision.image for revision in fake.revisions.values()}, "the refused run made a revision"
     assert first[0].outcome == "released"
-
-
-def test_transient_api_errors_are_retried(fake: FakeCloud, service: str, users: Users) -> None:
-    image = pushed(fake)
-    fake.inject(r"GET .*/services/[\w-]+", 503, 429)
-    fake.inject(r"PATCH .*/services/[\w-]+", 503)
-    fake.inject(r"GET .*/operations/.*", 429)
-    fake.inject(r"POST .*/jobs/.*:run", 503)
-    fake.inject(r"GET /v1/.*:access", 503)
-    fake.monitoring.pending_errors += [grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED]
-
-    report = run(fake, service, image, "--ladder", "50,100")
-
-    assert report.outcome == "released", report.summary()
-    assert len(fake.injected) == 6
-    assert fake.monitoring.injected == 2
