@@ -28,6 +28,8 @@ from tests.infra.canary.conftest import (
 from tests.infra.canary.fake_cloud import FakeCloud
 from tests.support.paths import REPO_ROOT
 
+SLOW_BAKE_SECONDS = 1.5
+
 
 @pytest.fixture(autouse=True)
 def access_token(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -100,13 +102,23 @@ def test_a_slow_canary_rolls_back_on_latency(fake: FakeCloud, service: str, user
     stable = serving(fake, service)
     # Each slow answer holds a user for 800 ms: a longer bake, and fewer requests to judge by.
     slow = pushed(fake, "slow")
-    report = run(fake, service, slow, "--bake-seconds", "1.5", "--min-requests", "2", "--latency-margin-ms", "100")
+    report = run(
+        fake,
+        service,
+        slow,
+        "--bake-seconds",
+        str(SLOW_BAKE_SECONDS),
+        "--min-requests",
+        "2",
+        "--latency-margin-ms",
+        "100",
+    )
 
     assert (report.outcome, report.rule) == ("rolled-back", RULE_LATENCY), report.detail
     assert_safe(fake, service, stable)
     assert most_traffic_the_canary_had(fake, service, report.canary) == FIRST_STEP
     seconds = breach_to_stable_seconds(fake, service, report.canary, stable)
-    print(f"\nslow canary: breach to 100% stable in {seconds:.2f} s (bake {BAKE_SECONDS} s)")
+    print(f"\nslow canary: breach to 100% stable in {seconds:.2f} s (bake {SLOW_BAKE_SECONDS} s)")
 
 
 def test_no_data_rolls_back(fake: FakeCloud, service: str) -> None:
