@@ -19,11 +19,13 @@ import anyio
 import dagger
 
 from ci import pipelines, publish, release
+from ci.canary import cli as canary_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 ERROR_PUBLISH_ARGUMENT = "publish to {registry} needs {flag}"
 ERROR_MISSING_CREDENTIAL = "publish needs the registry password or token in ${name}"
 ARTIFACTS = ROOT / "build"
+ERROR_MISSING_ACCESS_TOKEN = "deploy needs a Google access token in ${name} (gcloud auth print-access-token)"  # noqa: S105
 
 
 def parser() -> argparse.ArgumentParser:
@@ -60,8 +62,10 @@ def parser() -> argparse.ArgumentParser:
         default=publish.REGISTRY_PASSWORD_ENV,
         help="environment variable holding the password or access token (read as a secret)",
     )
-    # Later issues: `deploy` (Cloud Run canary), `perf` (k6), `swarm-deploy`, `chaos`: a parser
-    # here, a case in run(), a plan and a run in ci/pipelines.py.
+    rollout = pipeline.add_parser("deploy", help="release an image to Cloud Run as a self-judging canary")
+    # The controller's own options; the expected version defaults to this checkout's build version.
+    canary_cli.add_arguments(rollout, optional=frozenset({"expected_version"}))
+    # A new pipeline: a parser here, a case in run(), a plan and a run in ci/pipelines.py.
     return root
 
 
@@ -105,6 +109,8 @@ async def run(
                 await pipelines.run_publish(
                     build, target, password_env=arguments.password_env, artifacts=arguments.input, digest=digest
                 )
+            case "deploy":
+                await pipelines.run_deploy(build, arguments)
             case _:
                 raise AssertionError(arguments.pipeline)
 
@@ -120,6 +126,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             cli.error(str(error))
         if not os.environ.get(arguments.password_env):
             cli.error(ERROR_MISSING_CREDENTIAL.format(name=arguments.password_env))
+    if arguments.pipeline == "deploy":
+        canary_cli.check(cli, arguments)
+        if not os.environ.get(canary_cli.ACCESS_TOKEN_ENV):
+            cli.error(ERROR_MISSING_ACCESS_TOKEN.format(name=canary_cli.ACCESS_TOKEN_ENV))
     build = pipelines.Build.from_environment(ROOT)
     digest = ""
     if target is not None:

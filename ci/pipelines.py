@@ -4,12 +4,14 @@ One image per run: `build` exports it once as an OCI tarball; trivy and syft rea
 file; `publish` imports the same file, scans it again with today's database, pushes it
 and signs the digest the registry reports only if it is the tarball's own.
 
-Later issues add their pipelines here the same way: `deploy` (ci/deploy.py, the Cloud
-Run canary), `perf` (ci/perf.py, k6), `swarm-deploy` and `chaos` (ci/chaos.py).
+Later issues add their pipelines here the same way: `perf` (ci/perf.py, k6),
+`swarm-deploy` and `chaos` (ci/chaos.py).
 """
 
+import argparse
 import os
 import sys
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,12 +22,14 @@ import anyio
 import dagger
 from dagger import dag
 
-from ci import checks, github, image, provenance, publish, release, scan, workspace
+from ci import checks, deploy, github, image, provenance, publish, release, scan, workspace
+from ci.canary import cli as canary_cli
 
 IMAGE_FILE: Final = "image.tar"
 SBOM_FILE: Final = "sbom.spdx.json"
 ERROR_STEPS_FAILED: Final = "failed: {names} (each step's output is printed above)"
 ERROR_NO_ARTIFACT: Final = "no {path}: run `python ci/main.py build` first (or pass --input)"
+ERROR_DEPLOY: Final = "failed: the canary controller exited {code} (its report is printed above)"
 
 
 class PipelineError(Exception):
@@ -134,6 +138,19 @@ def publish_preflight(build: Build, *, artifacts: Path, expected_digest: str | N
     return digest
 
 
+def deploy_plan(build: Build, arguments: argparse.Namespace) -> dagger.Container:
+    """The controller run for parsed `deploy` options; the version defaults to this build's."""
+    if arguments.expected_version is None:
+        arguments = argparse.Namespace(**{**vars(arguments), "expected_version": build.version})
+    secret_envs = [canary_cli.ACCESS_TOKEN_ENV, *filter(None, [arguments.smoke_token_env])]
+    return deploy.controller(
+        workspace.repository(str(build.root)),
+        canary_cli.to_argv(arguments),
+        secrets={name: publish.secret_from_env(name) for name in secret_envs},
+        run_id=f"{release.commit_tag(build.commit)}-{uuid.uuid4().hex[:6]}",
+    )
+
+
 async def run_steps(steps: Mapping[str, dagger.Container]) -> None:
     """Run independent steps side by side; report each, then fail if any failed."""
     failed: list[str] = []
@@ -179,6 +196,15 @@ async def run_build(build: Build, *, output: Path) -> str:
 async def run_all(build: Build, *, output: Path) -> None:
     await run_steps({**check_plan(build), **scan_plan(build)})
     await run_build(build, output=output)
+
+
+async def run_deploy(build: Build, arguments: argparse.Namespace) -> None:
+    try:
+        report = await deploy_plan(build, arguments).stdout()
+    except dagger.ExecError as error:
+        print(error.stdout, error.stderr, sep="\n", file=sys.stderr)
+        raise PipelineError(ERROR_DEPLOY.format(code=error.exit_code)) from error
+    print(report)
 
 
 async def run_publish(

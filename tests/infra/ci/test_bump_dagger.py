@@ -89,10 +89,13 @@ def test_bump_moves_the_flake_and_every_workflow(tmp_path: Path, checksums_serve
     shutil.copytree(REPOSITORY / ".github" / "workflows", tmp_path / ".github" / "workflows")
     checksums = bump_dagger.fetch_checksums(NEW, checksums_server)
     pins = bump_dagger.bump(tmp_path, NEW, checksums=checksums, lock=False)
-    assert {where: pin for where, pin in pins.items() if where != "uv.lock"} == {
-        "flake.nix": NEW,
-        ".github/workflows/ci.yml": NEW,
+    workflows = {
+        f".github/workflows/{path.name}": NEW
+        for path in sorted((REPOSITORY / ".github" / "workflows").glob("*.yml"))
+        if "DAGGER_VERSION:" in path.read_text()
     }
+    assert {".github/workflows/ci.yml", ".github/workflows/deploy.yml"} <= set(workflows)
+    assert {where: pin for where, pin in pins.items() if where != "uv.lock"} == {"flake.nix": NEW, **workflows}
     flake = (tmp_path / "flake.nix").read_text()
     for hash_ in bump_dagger.release_hashes(checksums, NEW, PLATFORMS).values():
         assert f'hash = "{hash_}";' in flake

@@ -9,7 +9,7 @@ import pytest
 from ci import main, pipelines, release
 from tests.infra.ci.oci import write_image
 
-PIPELINES = ("check", "scan", "build", "all", "publish")
+PIPELINES = ("check", "scan", "build", "all", "publish", "deploy")
 
 
 def test_help_of_the_script_lists_every_pipeline(repository: Path) -> None:
@@ -168,3 +168,31 @@ def test_publish_preflight_in_actions_needs_the_sbom_it_will_attest(tmp_path: Pa
     build = pipelines.Build(root=tmp_path, commit=commit, env=env)
     with pytest.raises(ValueError, match=r"no .*sbom\.spdx\.json"):
         pipelines.publish_preflight(build, artifacts=tmp_path / "build", expected_digest=None)
+
+
+DEPLOY = [
+    *("deploy", "--project", "my-project", "--region", "europe-west1", "--service", "file-drop"),
+    *("--migrations-job", "file-drop-migrate", "--smoke-token-secret", "smoke-token"),
+]
+DIGEST = f"europe-west1-docker.pkg.dev/my-project/app/overengineered-backend@sha256:{'0' * 64}"
+
+
+def test_deploy_refuses_a_tag_before_connecting(capsys: pytest.CaptureFixture[str]) -> None:
+    err = _usage_error(capsys, *DEPLOY, "--image", "overengineered-backend:latest")
+    assert "not an image digest reference" in err
+
+
+def test_deploy_without_an_access_token_fails_before_connecting(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GOOGLE_OAUTH_ACCESS_TOKEN", raising=False)
+    assert "$GOOGLE_OAUTH_ACCESS_TOKEN" in _usage_error(capsys, *DEPLOY, "--image", DIGEST)
+
+
+def test_deploy_needs_a_smoke_token_and_a_ladder_that_climbs(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOOGLE_OAUTH_ACCESS_TOKEN", "token")
+    without_token = [arg for arg in DEPLOY if arg not in ("--smoke-token-secret", "smoke-token")]
+    assert "--smoke-token-secret or --smoke-token-env" in _usage_error(capsys, *without_token, "--image", DIGEST)
+    assert "strictly increasing" in _usage_error(capsys, *DEPLOY, "--image", DIGEST, "--ladder", "50,25")

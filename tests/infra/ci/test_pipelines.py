@@ -40,6 +40,18 @@ def _env_before_last_exec(container: dagger.Container) -> dict[str, str]:
     return {call.args["name"]: call.args["value"] for call in calls[:last_exec] if call.name == "withEnvVariable"}
 
 
+DEPLOY_ARGS = [
+    *("deploy", "--project", "my-project", "--region", "europe-west1", "--service", "file-drop"),
+    *("--migrations-job", "file-drop-migrate", "--image", DIGEST_REFERENCE, "--smoke-token-env", "SMOKE_TOKEN"),
+]
+
+
+def _deploy_plan(build: pipelines.Build, *extra: str) -> dagger.Container:
+    from ci import main
+
+    return pipelines.deploy_plan(build, main.parser().parse_args([*DEPLOY_ARGS, *extra]))
+
+
 def _assert_locked_python_environment(container: dagger.Container) -> None:
     assert calls_named(container, "from")[0].args["address"] == workspace.PYTHON_IMAGE
     caches = {call.args["path"]: call.args["cache"] for call in calls_named(container, "withMountedCache")}
@@ -71,6 +83,7 @@ def _every_plan(build: pipelines.Build) -> list[object]:
             password_env="REGISTRY_PASSWORD",
             sbom=pipelines.host_file(SBOM),
         ),
+        _deploy_plan(build),
     ]
 
 
@@ -250,3 +263,29 @@ def test_no_step_anywhere_puts_a_credential_in_a_plain_variable(build: pipelines
 def test_build_names_itself_from_the_commit_and_ref(build: pipelines.Build, ref: str, tags: list[str]) -> None:
     named = pipelines.Build(root=build.root, commit=build.commit, ref=ref, env={})
     assert named.tags == tags
+
+
+def test_deploy_runs_the_controller_with_the_locked_deploy_group_and_secrets_only(
+    build: pipelines.Build,
+) -> None:
+    from ci.canary import cli
+
+    plan = _deploy_plan(build, "--bake-seconds", "60")
+
+    assert calls_named(plan, "from")[0].args["address"] == workspace.PYTHON_IMAGE
+    commands = execs(plan)
+    assert ["uv", "sync", "--locked", "--only-group", "deploy", "--no-install-project"] in commands
+    controller = commands[-1]
+    assert controller[:6] == ["uv", "run", "--no-sync", "python", "-m", "ci.canary"]
+    parsed = cli.parser().parse_args(controller[6:])
+    assert parsed.image == DIGEST_REFERENCE, "the controller must release the digest, never a tag"
+    assert parsed.expected_version == build.version, "the version must default to this build's"
+    assert parsed.bake_seconds == 60
+    secrets = {call.args["name"]: call.args["secret"] for call in calls_named(plan, "withSecretVariable")}
+    assert set(secrets) == {"GOOGLE_OAUTH_ACCESS_TOKEN", "SMOKE_TOKEN"}
+    assert all(secret_uris(secret) == [f"env://{name}"] for name, secret in secrets.items())
+    env = {call.args["name"]: call.args["value"] for call in calls_named(plan, "withEnvVariable")}
+    assert not {"GOOGLE_OAUTH_ACCESS_TOKEN", "SMOKE_TOKEN"} & set(env)
+    assert env[cli.RUN_ID_ENV].startswith(release.commit_tag(build.commit)), "each run must be its own"
+    sources = [call.args.get("include") for call in calls_named(plan, "withDirectory")]
+    assert ["ci/**"] in sources, "only ci/ goes into the controller's container"

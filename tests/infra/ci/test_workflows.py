@@ -20,7 +20,10 @@ FLAKE_UPDATE = REPOSITORY / ".github" / "workflows" / "flake-update.yml"
 DEPENDABOT = REPOSITORY / ".github" / "dependabot.yml"
 # The only jobs that may write, and what: everything else reads, plus OIDC where it signs.
 WRITES = {("flake-update.yml", "update"): {"contents", "pull-requests"}}
+DEPLOY_WORKFLOW = REPOSITORY / ".github" / "workflows" / "deploy.yml"
 PINNED_USES = re.compile(r"^\s*(?:-\s*)?uses:\s*[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(?:\.\d+)*\s*$")
+# A reusable workflow of this repository, at the caller's own commit.
+LOCAL_WORKFLOW = re.compile(r"^\s*uses:\s*\./\.github/workflows/[\w-]+\.yml(?:\s+#.*)?$")
 DAGGER_RUN = "dagger run python ci/main.py "
 
 
@@ -95,7 +98,7 @@ def test_every_uses_is_pinned_to_a_full_commit_sha_with_its_version(path: Path) 
     lines = [line for line in path.read_text().splitlines() if re.match(r"^\s*(-\s*)?uses:", line)]
     assert lines
     for line in lines:
-        assert PINNED_USES.match(line), f"{path.name}: not SHA-pinned with a version: {line.strip()}"
+        assert PINNED_USES.match(line) or LOCAL_WORKFLOW.match(line), f"{path.name}: not SHA-pinned: {line.strip()}"
 
 
 def test_the_pin_check_rejects_tags_branches_and_short_shas() -> None:
@@ -121,6 +124,8 @@ def test_permissions_are_least_privilege_per_job_with_timeouts_and_concurrency(
         assert job["permissions"].get("contents") == ("write" if "contents" in allowed else "read"), name
         writes = {scope for scope, level in job["permissions"].items() if level == "write"}
         assert writes <= {"id-token", *allowed}, f"{name} may write {writes}"
+        if "uses" in job:  # a reusable workflow's call: the called jobs carry the timeouts
+            continue
         assert 0 < job["timeout-minutes"] <= 60, name
         for step in _steps(job):
             if str(step.get("uses", "")).startswith("actions/checkout@"):
@@ -207,11 +212,15 @@ def test_every_pipeline_command_in_the_workflows_parses_with_ci_main() -> None:
             assert parsed.location
             assert parsed.project
             assert parsed.repository
+        if parsed.pipeline == "deploy":
+            assert parsed.image == "xIMAGE"
+            assert parsed.expected_version is None, "the version must come from the build, as on a laptop"
 
 
-def test_the_dagger_cli_in_actions_is_the_locked_dagger_io_version() -> None:
+@pytest.mark.parametrize("path", [CI_WORKFLOW, DEPLOY_WORKFLOW], ids=lambda path: path.name)
+def test_the_dagger_cli_in_actions_is_the_locked_dagger_io_version(path: Path) -> None:
     version = locked_dagger_io_version()
-    workflow = _load(CI_WORKFLOW)
+    workflow = _load(path)
     assert workflow["env"]["DAGGER_VERSION"] == version
     for job in workflow["jobs"].values():
         if any(DAGGER_RUN in run for run in _runs(job)):
@@ -289,3 +298,44 @@ def test_checkov_passes_on_the_workflows(tmp_path: Path) -> None:
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_deploy_is_one_canary_per_environment_at_a_time_by_workload_identity() -> None:
+    workflow = _load(DEPLOY_WORKFLOW)
+    inputs = workflow["on"]["workflow_call"]["inputs"]
+    assert {name: spec["required"] for name, spec in inputs.items()} == {"environment": True, "digest": True}
+    assert workflow["concurrency"] == {"group": "deploy-${{ inputs.environment }}", "cancel-in-progress": False}
+    [job] = workflow["jobs"].values()
+    assert job["environment"] == "${{ inputs.environment }}"
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    auth = next(s for s in _steps(job) if str(s.get("uses", "")).startswith("google-github-actions/auth@"))
+    publish_auth = next(
+        s
+        for s in _steps(_load(CI_WORKFLOW)["jobs"]["publish"])
+        if str(s.get("uses", "")).startswith("google-github-actions/auth@")
+    )
+    assert auth["uses"] == publish_auth["uses"], "one pinned auth action for the whole repository"
+    assert auth["with"]["token_format"] == "access_token"
+    assert "credentials_json" not in DEPLOY_WORKFLOW.read_text()
+    [step] = [s for s in _steps(job) if DAGGER_RUN + "deploy" in " ".join(s.get("run", "").split())]
+    assert step["env"]["GOOGLE_OAUTH_ACCESS_TOKEN"] == "${{ steps.google.outputs.access_token }}"
+    assert step["env"]["IMAGE"] == "${{ inputs.digest }}"
+    assert "${{" not in step["run"], "inputs reach the command through the environment only"
+
+
+def test_publish_deploys_main_to_staging_and_release_tags_to_production() -> None:
+    jobs = _load(CI_WORKFLOW)["jobs"]
+    expected = {
+        "deploy-staging": ("staging", "github.event_name == 'push' && github.ref == 'refs/heads/main'"),
+        "deploy-production": (
+            "production",
+            "github.event_name == 'push' && startsWith(github.ref, 'refs/tags/v')",
+        ),
+    }
+    for name, (environment, condition) in expected.items():
+        job = jobs[name]
+        assert job["uses"] == "./.github/workflows/deploy.yml"
+        assert job["needs"] == ["publish"]
+        assert job["if"] == condition
+        assert job["with"] == {"environment": environment, "digest": "${{ needs.publish.outputs.digest }}"}
+        assert job["permissions"] == {"contents": "read", "id-token": "write"}
