@@ -31,4 +31,5 @@ module "platform" {
   grafana_stack_slug         = var.grafana_stack_slug
   google_oauth_client_id     = var.google_oauth_client_id
   google_oauth_client_secret = var.google_oauth_client_secret
+  enable_deletion_protection = var.enable_deletion_protection
 }

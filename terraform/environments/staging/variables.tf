@@ -61,3 +61,9 @@ variable "google_oauth_client_secret" {
   description = "The Google OAuth web client's secret: pass it as TF_VAR_google_oauth_client_secret, never in a file."
   sensitive   = true
 }
+
+variable "enable_deletion_protection" {
+  type        = bool
+  description = "Protect the database, the bucket, the service and the job from deletion; false only to tear the environment down."
+  default     = true
+}

@@ -63,8 +63,8 @@ variable "account_prefix" {
   default     = "ci"
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{2,20}$", var.account_prefix))
-    error_message = "account_prefix must be 3-21 lowercase letters, digits and hyphens."
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.account_prefix))
+    error_message = "account_prefix must be 2-21 lowercase letters, digits and hyphens."
   }
 }
 
