@@ -1,7 +1,5 @@
 """terraform/ through the real tools that run offline: terraform fmt, python-hcl2, checkov."""
 
-import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +9,7 @@ from lark.exceptions import LarkError
 
 from tests.infra.terraform.conftest import terraform
 from tests.infra.terraform.hcl import TERRAFORM, terraform_files
-from tests.support.tools import system_tool
+from tests.support import checkov
 
 CAREFUL_SKIP = "#checkov:skip="
 
@@ -42,19 +40,7 @@ def test_the_parser_rejects_a_stray_brace() -> None:
 
 
 def _checkov(directory: Path, home: Path) -> dict[str, Any]:
-    binary = system_tool("checkov", "install: uv tool install checkov")
-    result = subprocess.run(
-        [binary, "--directory", str(directory), "--framework", "terraform", "--skip-download", "--output", "json"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-        env={"HOME": str(home), "PATH": "/usr/bin:/bin"},
-    )
-    assert result.stdout.strip(), result.stderr
-    report = json.loads(result.stdout)
-    # One report per framework; with a single framework it is an object.
-    return report[0] if isinstance(report, list) else report
+    return checkov.checkov_report("--directory", str(directory), "--framework", "terraform", cwd=directory, home=home)
 
 
 @pytest.fixture(scope="module")
