@@ -19,11 +19,13 @@ LINT_COMMANDS: Final[tuple[Command, ...]] = (
     ("ruff", "check", "."),
     ("ruff", "format", "--check", "."),
     ("pyright",),
+    # The tests, with pyright's standard checks (tests/pyrightconfig.json).
+    ("pyright", "--project", "tests"),
 )
 TEST_COMMAND: Final[Command] = ("pytest",)
 # Debian packages the test suite drives for real (Postgres, nginx configs, ACME issuance, load, Nix
-# parsing); `.ci/run` installs `python3 -m ci.checks system-packages`, the check container
-# the same list.
+# parsing, the README's curl and jq examples); `.ci/run` installs `python3 -m ci.checks
+# system-packages`, the check container the same list.
 SYSTEM_PACKAGES: Final[tuple[str, ...]] = (
     "postgresql",
     "nginx",
@@ -32,6 +34,7 @@ SYSTEM_PACKAGES: Final[tuple[str, ...]] = (
     "wrk",
     "gettext-base",
     "curl",
+    "jq",
     "nix-bin",
 )
 

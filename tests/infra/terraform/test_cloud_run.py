@@ -131,8 +131,8 @@ def test_concurrency_and_instances_are_inputs(service: dict[str, Any]) -> None:
 
 
 def _upload_headers() -> set[str]:
-    """The request headers app/files/blobs.py binds into a signed upload URL."""
-    tree = ast.parse((REPO_ROOT / "app" / "files" / "blobs.py").read_text())
+    """The request headers the GCS storage binds into a signed upload URL."""
+    tree = ast.parse((REPO_ROOT / "app" / "files" / "storage" / "gcs.py").read_text())
     function = next(
         node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and node.name == "upload_target"
     )

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +17,14 @@ import celpy
 import dj_database_url
 import hcl2
 import pytest
+from celpy.adapter import json_to_cel
 from django.http.request import validate_host
 
 from app.config.env import Env
 from tests.infra.terraform import hcl
 from tests.infra.terraform.console import evaluate, locals_defining, replace_references, top_level_blocks
 from tests.infra.terraform.hcl import ENVIRONMENTS, MODULES, plain
-from tests.support.paths import REPO_ROOT
+from tests.support.production import run_app
 
 REPOSITORY = "acme/overengineered-backend"  # what the tfvars examples name
 REPOSITORY_ID = "123456789"
@@ -70,9 +70,9 @@ def test_database_url_reaches_the_connector_socket_through_the_apps_parser(
     checked = Env({"DATABASE_URL": url}).url("DATABASE_URL", schemes=("postgres", "postgresql"), required=True)
     assert checked is not None
     database = dj_database_url.parse(checked)
-    assert database["HOST"] == f"/cloudsql/{CONNECTION_NAME}"  # libpq: a directory means a Unix socket
-    assert (database["NAME"], database["USER"], database["PASSWORD"]) == ("app", "app", "Gq7rXk2mP9")
-    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert database.get("HOST") == f"/cloudsql/{CONNECTION_NAME}"  # libpq: a directory means a Unix socket
+    assert (database.get("NAME"), database.get("USER"), database.get("PASSWORD")) == ("app", "app", "Gq7rXk2mP9")
+    assert database.get("ENGINE") == "django.db.backends.postgresql"
 
 
 # --- the CDN signing key ----------------------------------------------------
@@ -166,21 +166,11 @@ def _secret_values(terraform_binary: str, tmp_path: Path) -> dict[str, str]:
 
 
 def _start_app(environ: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    """`app check --deploy`, as the image would start it in production, with exactly this environment."""
-    clean = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("DJANGO_", "DATABASE_", "GCS_", "CDN_", "OTEL_", "GOOGLE_"))
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "app", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        env={**clean, **environ, "DJANGO_ENV": "production", "APP_VAR_DIR": str(tmp_path), "OTEL_SDK_DISABLED": "true"},
-    )
+    """`app check --deploy` in production mode, with exactly this environment and nothing else."""
+    base = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "APP_VAR_DIR": str(tmp_path / "var")}
+    # The exporters stay off: nothing listens on the sidecar's port here.
+    environment = {**base, **environ, "DJANGO_ENV": "production", "OTEL_SDK_DISABLED": "true"}
+    return run_app(environment, "check", "--deploy", "--fail-level", "WARNING")
 
 
 @pytest.mark.parametrize("workload", ["service", "job"])
@@ -238,7 +228,7 @@ def _condition(terraform_binary: str, directory: Path, environment: str) -> str:
 def _admits(condition: str, **claims: str) -> bool:
     environment = celpy.Environment()
     program = environment.program(environment.compile(condition))
-    return bool(program.evaluate(celpy.json_to_cel({"assertion": claims})))
+    return bool(program.evaluate({"assertion": json_to_cel(claims)}))
 
 
 def _token(
