@@ -84,21 +84,17 @@ def test_project_level_cloud_sql_access_is_conditioned_on_one_instance(modules: 
 
 def test_each_ci_account_holds_exactly_its_roles(modules: dict[str, Config]) -> None:
     held: dict[str, set[str]] = {account: set() for account in CI_GRANTS}
-    for block, role in _grants(modules["github-ci"]):
+    for block in modules["github-ci"].resources():
         body = block.body
-        if role.startswith("${"):
+        if not block.labels[0].endswith("_iam_member") or body["member"].startswith("principalSet://"):
+            continue  # who may act as the accounts: test_ci_identities_are_federated_for_this_repository_only
+        if body["role"] == "${each.value}":  # project-level roles, by account
+            for account, role in body["for_each"].items():
+                held[account].add(role)
             continue
-        if body.get("for_each") and "${each.value" in body["role"]:
-            for account, value in body["for_each"].items():
-                held[account].add(value)
-            continue
-        member = body["member"]
-        if member.startswith("principalSet://"):
-            continue  # who may act as the accounts: test_ci_identities_are_federated_...
-        if match := re.search(r'google_service_account\.main\["(\w+)"\]', member):
-            held[match[1]].add(role)
-        else:
-            raise AssertionError(f"cannot tell whose grant {block.address} is: {member}")
+        match = re.search(r'google_service_account\.main\["(\w+)"\]', body["member"])
+        assert match, f"cannot tell whose grant {block.address} is: {body['member']}"
+        held[match[1]].add(body["role"])
     assert held == CI_GRANTS
 
 
