@@ -1,0 +1,35 @@
+locals {
+  environment = "staging"
+}
+
+module "platform" {
+  source = "../../modules/platform"
+
+  environment        = local.environment
+  project_id         = var.project_id
+  region             = var.region
+  app_domain         = var.app_domain
+  cdn_domain         = var.cdn_domain
+  extra_cors_origins = var.extra_cors_origins
+  alloy_config       = file("${path.module}/../../../alloy/cloudrun/config.alloy")
+  dashboards_dir     = "${path.module}/../../../alloy/dashboards"
+
+  # Scales to zero; a shared-core database (25 connections: 2 instances x 2
+  # workers x 4 + the job's 2 fit).
+  min_instances            = 0
+  max_instances            = 2
+  database_tier            = "db-f1-micro"
+  database_max_connections = 25
+  database_pool_max_size   = 4
+
+  # Any branch of the repository may deploy to staging.
+  github_repository    = var.github_repository
+  github_repository_id = var.github_repository_id
+
+  cloudflare_zone_id         = var.cloudflare_zone_id
+  enable_cloudflare_proxy    = var.enable_cloudflare_proxy
+  grafana_stack_slug         = var.grafana_stack_slug
+  google_oauth_client_id     = var.google_oauth_client_id
+  google_oauth_client_secret = var.google_oauth_client_secret
+  enable_deletion_protection = var.enable_deletion_protection
+}
