@@ -43,7 +43,14 @@ UV_TOOLS: Final[dict[str, str]] = {"checkov": CHECKOV_VERSION}
 # Executables of dev dependencies (uv.lock) that tests drive as commands.
 DEV_TOOLS: Final[tuple[str, ...]] = ("hadolint", "shellcheck")
 
-SETUP_COMMAND: Final[Command] = ("uv", "sync", "--locked")
+# Tools this machine kind ships preinstalled (in /usr/local/bin), with no Debian package:
+# `.ci/run` finds them there, the check container copies them from their official images
+# (ci/workspace.py).
+PREINSTALLED_TOOLS: Final[tuple[str, ...]] = ("terraform",)
+
+# The dependency groups besides dev: the provider schemas terraform/ is checked against
+# (about 220 MB, so a plain `uv sync` on a laptop leaves them out).
+SETUP_COMMAND: Final[Command] = ("uv", "sync", "--locked", "--group", "terraform-schema")
 # What CI runs, in order, after the set-up: README's test command and the lint below.
 CI_STEPS: Final[dict[str, Command]] = {
     "lint": ("uv", "run", "python", "-m", "ci.checks", "lint"),
@@ -73,7 +80,7 @@ _SHELL_SHEBANGS: Final = ("#!/bin/sh", "#!/bin/bash", "#!/usr/bin/env bash", "#!
 def required_tools() -> tuple[str, ...]:
     """Every executable the suite must find in CI (REQUIRE_TOOLS): a missing one fails the run."""
     system = (tool for tools in SYSTEM_PACKAGES.values() for tool in tools)
-    return (*UV_TOOLS, *DEV_TOOLS, *system)
+    return (*UV_TOOLS, *DEV_TOOLS, *system, *PREINSTALLED_TOOLS)
 
 
 def environment() -> dict[str, str]:
@@ -85,6 +92,7 @@ def environment() -> dict[str, str]:
         "CHECKPOINT_DISABLE": "1",  # terraform: no version check over the network
         # Fail, never skip, when Postgres or a tool the tests drive is missing.
         "REQUIRE_POSTGRES": "1",
+        "REQUIRE_TERRAFORM_SCHEMA": "1",
         "REQUIRE_TOOLS": " ".join(required_tools()),
     }
 

@@ -27,7 +27,7 @@ _DAGGER_VERSION = re.compile(r"\bv(\d+\.\d+\.\d+\S*)")
 def expected_tools(platform: str) -> tuple[str, ...]:
     """Every executable the shell must put on PATH, for a `sys.platform` value."""
     linux = LINUX_TOOLS if platform.startswith("linux") else ()
-    return (*checks.required_tools(), *PIPELINE_TOOLS, *linux)
+    return tuple(dict.fromkeys((*checks.required_tools(), *PIPELINE_TOOLS, *linux)))
 
 
 def missing_tools(names: Sequence[str], which: Callable[[str], str | None] = shutil.which) -> list[str]:

@@ -14,6 +14,12 @@ PYTHON_IMAGE: Final = (
     "@sha256:e5b65587bce7de595f299855d7385fe7fca39b8a74baa261ba1b7147afa78e58"
 )
 
+# checks.PREINSTALLED_TOOLS: where the container takes each from.
+TERRAFORM_IMAGE: Final = (
+    "hashicorp/terraform:1.11.3@sha256:c2c17884347f9b5f3d71067a3ef1fb736f748979f89b35a2e4b5225735e7fe01"
+)
+TOOL_BINARIES: Final = {"terraform": (TERRAFORM_IMAGE, "/bin/terraform")}
+
 SOURCE_PATH: Final = "/src"
 UV_CACHE_PATH: Final = "/root/.cache/uv"
 UV_CACHE_VOLUME: Final = "uv-cache"
@@ -58,6 +64,9 @@ def python_environment(source: dagger.Directory) -> dagger.Container:
     )
     for spec in checks.uv_tool_specs():
         container = container.with_exec(list(checks.uv_tool_install(spec)))
+    for tool in checks.PREINSTALLED_TOOLS:
+        image, path = TOOL_BINARIES[tool]
+        container = container.with_file(f"/usr/local/bin/{tool}", dag.container().from_(image).file(path))
     return (
         container.with_workdir(SOURCE_PATH)
         .with_directory(SOURCE_PATH, source, include=LOCK_FILES)

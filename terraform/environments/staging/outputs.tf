@@ -43,11 +43,6 @@ output "deploy_service_account" {
   value       = module.platform.deploy_service_account
 }
 
-output "canary_service_account" {
-  description = "The CI account that reads Cloud Monitoring to judge a canary."
-  value       = module.platform.canary_service_account
-}
-
 output "runtime_service_account" {
   description = "The service's runtime identity."
   value       = module.platform.runtime_service_account

@@ -51,13 +51,14 @@ resource "google_secret_manager_secret_iam_member" "main" {
 # Project level, read-only: Cloud Run's long-running operations, revisions and
 # executions are not resources IAM can be granted on one by one, and Cloud
 # Monitoring's time series exist only per project.
+# The canary controller runs as deploy and reads both.
 resource "google_project_iam_member" "main" {
   for_each = {
-    deploy = "roles/run.viewer"
-    canary = "roles/monitoring.viewer"
+    run        = "roles/run.viewer"
+    monitoring = "roles/monitoring.viewer"
   }
 
   project = var.project_id
   role    = each.value
-  member  = google_service_account.main[each.key].member
+  member  = google_service_account.main["deploy"].member
 }

@@ -7,8 +7,7 @@ locals {
 
   accounts = {
     publish = "Pushes images to Artifact Registry"
-    deploy  = "Runs the migrations job and rolls out revisions of the Cloud Run service"
-    canary  = "Reads Cloud Monitoring to judge a canary"
+    deploy  = "Runs the migrations job, rolls out revisions of the Cloud Run service and judges them on Cloud Monitoring"
   }
 }
 

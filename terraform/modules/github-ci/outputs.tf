@@ -18,7 +18,3 @@ output "deploy_service_account" {
   value       = google_service_account.main["deploy"].email
 }
 
-output "canary_service_account" {
-  description = "The account that reads Cloud Monitoring to judge a canary."
-  value       = google_service_account.main["canary"].email
-}

@@ -59,7 +59,7 @@ variable "pool_id" {
 
 variable "account_prefix" {
   type        = string
-  description = "Prefix of the CI service accounts' IDs (<prefix>-publish, -deploy, -canary)."
+  description = "Prefix of the CI service accounts' IDs (<prefix>-publish, -deploy)."
   default     = "ci"
 
   validation {

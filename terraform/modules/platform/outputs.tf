@@ -39,13 +39,8 @@ output "publish_service_account" {
 }
 
 output "deploy_service_account" {
-  description = "The CI account that runs the migrations job and rolls out revisions."
+  description = "The CI account that runs the migrations job, rolls out revisions and judges them on Cloud Monitoring."
   value       = module.github.deploy_service_account
-}
-
-output "canary_service_account" {
-  description = "The CI account that reads Cloud Monitoring to judge a canary."
-  value       = module.github.canary_service_account
 }
 
 output "runtime_service_account" {
@@ -75,6 +70,11 @@ output "github_actions_variables" {
     GCP_PROJECT_ID                 = var.project_id
     GAR_LOCATION                   = module.registry.location
     GAR_REPOSITORY                 = module.registry.repository_id
+    GCP_DEPLOY_SERVICE_ACCOUNT     = module.github.deploy_service_account
+    CLOUD_RUN_REGION               = var.region
+    CLOUD_RUN_SERVICE              = module.service.name
+    CLOUD_RUN_MIGRATIONS_JOB       = module.manage.name
+    SMOKE_TOKEN_SECRET             = module.secrets.ids["smoke-test-token"]
   }
 }
 

@@ -199,7 +199,7 @@ def test_the_deploy_pipeline_finds_its_arguments_in_the_outputs(modules: dict[st
     outputs = modules["platform"].outputs()
     for needed in (
         "project_id", "region", "service_name", "migrations_job_name", "smoke_test_token_secret",
-        "workload_identity_provider", "publish_service_account", "deploy_service_account", "canary_service_account",
+        "workload_identity_provider", "publish_service_account", "deploy_service_account",
     ):  # fmt: skip
         assert needed in outputs, needed
 

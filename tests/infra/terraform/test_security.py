@@ -28,8 +28,8 @@ CI_GRANTS = {
     "publish": {"roles/artifactregistry.writer"},
     "deploy": {
         "roles/run.developer", "roles/iam.serviceAccountUser", "roles/secretmanager.secretAccessor", "roles/run.viewer",
+        "roles/monitoring.viewer",
     },
-    "canary": {"roles/monitoring.viewer"},
 }  # fmt: skip
 BASIC_ROLES = {"roles/owner", "roles/editor", "roles/viewer"}
 PUBLIC_MEMBERS = re.compile(r"allUsers|allAuthenticatedUsers")
@@ -88,13 +88,10 @@ def test_each_ci_account_holds_exactly_its_roles(modules: dict[str, Config]) -> 
         body = block.body
         if not block.labels[0].endswith("_iam_member") or body["member"].startswith("principalSet://"):
             continue  # who may act as the accounts: test_ci_identities_are_federated_for_this_repository_only
-        if body["role"] == "${each.value}":  # project-level roles, by account
-            for account, role in body["for_each"].items():
-                held[account].add(role)
-            continue
         match = re.search(r'google_service_account\.main\["(\w+)"\]', body["member"])
         assert match, f"cannot tell whose grant {block.address} is: {body['member']}"
-        held[match[1]].add(body["role"])
+        roles = body["for_each"].values() if body["role"] == "${each.value}" else [body["role"]]
+        held[match[1]].update(roles)
     assert held == CI_GRANTS
 
 
