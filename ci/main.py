@@ -14,11 +14,13 @@ if __package__ in (None, ""):
 import anyio
 import dagger
 
-from ci import pipelines, publish, release
+from ci import loadtest, pipelines, publish, release
 
 ROOT = Path(__file__).resolve().parent.parent
 ERROR_PUBLISH_ARGUMENT = "publish to {registry} needs {flag}"
 ERROR_MISSING_CREDENTIAL = "publish needs the registry password or token in ${name}"
+ERROR_MISSING_API_TOKEN = "perf --target needs the target's API token in ${name}"  # noqa: S105
+PERF_TOKEN_ENV = "API_TOKEN"  # noqa: S105 - the name of a variable, not its value
 
 
 def parser() -> argparse.ArgumentParser:
@@ -48,6 +50,15 @@ def parser() -> argparse.ArgumentParser:
         default=publish.REGISTRY_PASSWORD_ENV,
         help="environment variable holding the password or access token (read as a secret)",
     )
+    load = pipeline.add_parser("perf", help="a k6 scenario against the image on Postgres and GCS, or a --target")
+    load.add_argument("--scenario", choices=loadtest.SCENARIOS, default="load", help="ci/k6/<scenario>.js")
+    load.add_argument("--target", help="a running deployment's URL: only k6 runs, against it")
+    load.add_argument(
+        "--token-env",
+        default=PERF_TOKEN_ENV,
+        help="with --target: the environment variable holding its API token (read as a secret)",
+    )
+    load.add_argument("--output", type=Path, default=ROOT / "build", help="where k6's summary JSON goes")
     # Later issues: `deploy` (Cloud Run canary), `perf` (k6), `chaos`; see ci/pipelines.py.
     return root
 
@@ -89,6 +100,14 @@ async def run(arguments: argparse.Namespace, target: release.RegistryTarget | No
                 await pipelines.run_all(build, output=arguments.output)
             case "publish" if target is not None:
                 await pipelines.run_publish(build, target, password_env=arguments.password_env)
+            case "perf":
+                await pipelines.run_perf(
+                    build,
+                    scenario=arguments.scenario,
+                    target=arguments.target,
+                    token_env=arguments.token_env,
+                    output=arguments.output,
+                )
             case _:
                 raise AssertionError(arguments.pipeline)
 
@@ -104,6 +123,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             cli.error(str(error))
         if not os.environ.get(arguments.password_env):
             cli.error(ERROR_MISSING_CREDENTIAL.format(name=arguments.password_env))
+    if arguments.pipeline == "perf" and arguments.target is not None:
+        try:
+            arguments.target = loadtest.target_check(arguments.target)
+        except ValueError as error:
+            cli.error(str(error))
+        if not os.environ.get(arguments.token_env):
+            cli.error(ERROR_MISSING_API_TOKEN.format(name=arguments.token_env))
     try:
         anyio.run(run, arguments, target)
     except pipelines.PipelineError as error:

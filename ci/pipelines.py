@@ -6,6 +6,7 @@ Run canary), `perf` (ci/perf.py, k6) and `chaos` (ci/chaos.py).
 
 import os
 import sys
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Final
 import anyio
 import dagger
 
-from ci import checks, image, publish, release, scan, suite, workspace
+from ci import checks, image, perf, publish, release, scan, suite, workspace
 
 ERROR_STEPS_FAILED: Final = "failed: {names} (each step's output is printed above)"
 
@@ -74,6 +75,15 @@ def scan_plan(build: Build) -> dict[str, dagger.Container]:
 def publish_plan(build: Build, target: release.RegistryTarget, *, password_env: str) -> dagger.Container:
     """The built image, authenticated to the target registry."""
     return publish.authenticated(image_plan(build), target, publish.secret_from_env(password_env))
+
+
+def perf_plan(build: Build, *, scenario: str, target: str | None, token_env: str, run_id: str) -> perf.Plan:
+    """k6 against the image built here on its own services, or only k6 against `target`."""
+    source = workspace.repository(str(build.root))
+    if target is not None:
+        token = publish.secret_from_env(token_env)
+        return perf.target_plan(source, scenario=scenario, target=target, token=token, run_id=run_id)
+    return perf.local_plan(source, image_plan(build), scenario=scenario, run_id=run_id)
 
 
 def sign_plan(
@@ -142,3 +152,10 @@ async def run_publish(build: Build, target: release.RegistryTarget, *, password_
         print(f"signed {digest_reference} and attested its SBOM (cosign, keyless)")
     else:
         print("not in GitHub Actions: published unsigned (keyless signing needs its OIDC token)")
+
+
+async def run_perf(build: Build, *, scenario: str, target: str | None, token_env: str, output: Path) -> None:
+    plan = perf_plan(build, scenario=scenario, target=target, token_env=token_env, run_id=uuid.uuid4().hex)
+    failure = await perf.run(plan, output=output)
+    if failure is not None:
+        raise PipelineError(f"failed: {failure}")
