@@ -73,8 +73,10 @@ export function list(cursor = null, flow = 'list', limit = 20) {
   const query = cursor ? `limit=${limit}&cursor=${encodeURIComponent(cursor)}` : `limit=${limit}`;
   const response = answered(http.get(`${BASE_URL}/api/v1/files?${query}`, params(flow, 'GET /api/v1/files')), flow);
   const page = jsonOf(response);
-  check(response, { 'list: 200 with a page': (r) => r.status === 200 && Array.isArray(page?.items) }, { flow });
-  return page;
+  const ok = check(response, { 'list: 200 with a page': (r) => r.status === 200 && Array.isArray(page?.items) }, {
+    flow,
+  });
+  return ok ? page : null;
 }
 
 export function get(id, flow = 'get') {

@@ -1,5 +1,9 @@
-"""The app as the `perf` pipeline serves it (production settings, two workers, Postgres, the GCS
-emulator) under uvicorn, and the k6 binary from the dev dependencies."""
+"""The app with the `perf` pipeline's settings (production, Postgres, the GCS emulator) under
+uvicorn, and the k6 binary from the dev dependencies.
+
+One worker, where the image runs two: the suite shares the machine, and a second worker's start
+would cost more than the short runs here need.
+"""
 
 import json
 import os
@@ -41,7 +45,7 @@ def perf_app(gcs_emulator: Emulator, gcs_signing_key: Path) -> Iterator[LiveApp]
         allowed_host="127.0.0.1",
     )
     environment["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(64)
-    with live_app(environment, workers=2, user_email="perf@example.com") as app:
+    with live_app(environment, user_email="perf@example.com") as app:
         yield app
 
 
