@@ -194,8 +194,8 @@ export function writeDirect(data) {
   if (id !== null) remove(id);
 }
 
-// setup(): the configuration is there and the token works; a few files for the readers.
-export function seed({ files = SEED_FILES } = {}) {
+// The scripts' setup(): the configuration is there and the token works; a few files for the readers.
+export function setup() {
   requireConfiguration();
   const response = me('setup');
   if (response.status !== 200) {
@@ -203,7 +203,7 @@ export function seed({ files = SEED_FILES } = {}) {
   }
   const prefix = runPrefix();
   const seedIds = [];
-  for (let index = 0; index < files; index += 1) {
+  for (let index = 0; index < SEED_FILES; index += 1) {
     const name = `${prefix}-seed-${index}.txt`;
     const id = uploadSmall(name, textOf(name), 'setup');
     if (id === null) throw new Error(`could not upload the seed file ${name}: see the failed check above`);
@@ -212,9 +212,9 @@ export function seed({ files = SEED_FILES } = {}) {
   return { prefix, seedIds };
 }
 
-// teardown(): every file of this run still listed (the seeds, and any an interrupted iteration
+// The scripts' teardown(): every file of this run still listed (the seeds, and any an interrupted iteration
 // left), page by page. Pending uploads are not listed; they expire (`app cleanup_uploads`).
-export function cleanup(data) {
+export function teardown(data) {
   const ours = [];
   let cursor = null;
   do {

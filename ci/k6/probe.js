@@ -6,8 +6,10 @@
 //   PROBE_DURATION  how long (10s)
 //   MAX_ERROR_RATE  the share of requests allowed to fail (the objective, 0.001); 0 for none
 //   MAX_P99_MS      one bound for every answer's p99 (else the objectives per flow)
-import { cleanup, list, me, requireConfiguration, runPrefix, writeSmall } from './api.js';
+import { list, me, requireConfiguration, runPrefix, writeSmall } from './api.js';
 import { ERROR_RATE_MAX, probeThresholds, SUMMARY_TREND_STATS } from './slo.js';
+
+export { teardown } from './api.js';
 
 const RATE = Number(__ENV.PROBE_RATE || 5);
 
@@ -39,8 +41,4 @@ export function roundTrip(data) {
   me();
   list();
   writeSmall(data);
-}
-
-export function teardown(data) {
-  cleanup(data);
 }

@@ -1,6 +1,8 @@
 // Smoke: one VU walks every flow once; every check must pass. Run it first against a new target.
-import { browse, cleanup, seed, writeDirect, writeSmall } from './api.js';
+import { browse, writeDirect, writeSmall } from './api.js';
 import { smokeThresholds, SUMMARY_TREND_STATS } from './slo.js';
+
+export { setup, teardown } from './api.js';
 
 export const options = {
   scenarios: {
@@ -10,16 +12,8 @@ export const options = {
   summaryTrendStats: SUMMARY_TREND_STATS,
 };
 
-export function setup() {
-  return seed({ files: 1 });
-}
-
 export default function (data) {
   browse(data);
   writeSmall(data);
   writeDirect(data);
-}
-
-export function teardown(data) {
-  cleanup(data);
 }

@@ -10,6 +10,10 @@ from tests.support.live_app import LiveApp
 
 # Half the load scenario's default rate: the machine is shared with the rest of the suite.
 SHORT_LOAD = {"RATE": "5", "DURATION": "10s"}
+# Timing is measured, not asserted, in the suite (the machine is shared): k6 leaves its thresholds
+# out, and the tests check from its summary what does not depend on speed. The thresholds
+# themselves are validated by `k6 inspect` (test_scripts.py) and crossed for real below.
+UNTIMED = {"K6_NO_THRESHOLDS": "true"}
 
 
 def _passed(run: K6Run, scenario: str) -> bool:
@@ -33,30 +37,35 @@ def _files_named(app: LiveApp, prefix: str) -> list[str]:
     return [item["filename"] for item in page["items"] if item["filename"].startswith(prefix)]
 
 
-def test_smoke_walks_every_flow_once_and_cleans_up(perf_app: LiveApp, tmp_path: Path) -> None:
-    run = k6_run("smoke", base_url=perf_app.base_url, token=perf_app.token, directory=tmp_path)
+def test_smoke_walks_every_flow_and_cleans_up(perf_app: LiveApp, tmp_path: Path) -> None:
+    run = k6_run("smoke", base_url=perf_app.base_url, token=perf_app.token, directory=tmp_path, **UNTIMED)
 
     assert _passed(run, "smoke")
     assert run.summary is not None
-    assert set(_figures(run)) == FLOWS
+    figures = _figures(run)
+    assert set(figures) == FLOWS
+    assert all(row.requests >= 1 for row in figures.values())
     assert run.summary["metrics"]["checks"]["value"] == 1
     assert loadtest.error_rate(run.summary) == 0
-    # setup() uploaded a seed file under the run's prefix; teardown() removed it.
+    # setup() uploaded seed files under the run's prefix; teardown() removed them.
     prefix = run.summary["setup_data"]["prefix"]
     assert run.summary["setup_data"]["seedIds"]
     assert _files_named(perf_app, prefix) == []
 
 
-def test_a_short_load_holds_the_objectives(perf_app: LiveApp, tmp_path: Path) -> None:
-    run = k6_run("load", base_url=perf_app.base_url, token=perf_app.token, directory=tmp_path, **SHORT_LOAD)
+def test_a_short_load_runs_every_flow_without_a_failure(perf_app: LiveApp, tmp_path: Path) -> None:
+    run = k6_run("load", base_url=perf_app.base_url, token=perf_app.token, directory=tmp_path, **SHORT_LOAD, **UNTIMED)
 
     assert _passed(run, "load")
     assert run.summary is not None
     figures = _figures(run)
     assert set(figures) == FLOWS
+    assert run.summary["metrics"]["checks"]["value"] == 1
+    assert loadtest.error_rate(run.summary) == 0
     # Readers came at RATE a second for DURATION: far more than one pass of each flow.
     assert figures["list"].requests >= 40
-    assert run.summary["metrics"]["dropped_iterations"]["count"] == 0
+    # k6 reports the metric only once an iteration was dropped (its VUs were all busy).
+    assert "dropped_iterations" not in run.summary["metrics"]
     assert _files_named(perf_app, run.summary["setup_data"]["prefix"]) == []
 
 

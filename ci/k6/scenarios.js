@@ -1,9 +1,12 @@
-// How the offered load is split, for every scenario but the smoke. RATE is readers' iterations a
+// The options of the scenarios that offer load (all but the smoke and the probe), and how that load
+// is split. RATE is readers' iterations a
 // second (4 requests each); writers through the API come at a fifth of that (4 requests each);
 // direct uploads stay at DIRECT_RATE a second (4 requests each, one of them to storage), because
 // nginx allows one client 120 upload starts a minute (burst 20) and the test measures the app, not
 // the edge's limit. No scenario holds more than MAX_WRITERS files at once, far below the per-user
 // quota (FILES_QUOTA_COUNT=1000, 1 GiB): each writer deletes what it uploaded.
+import { recoveryThresholds, steadyThresholds, SUMMARY_TREND_STATS } from './slo.js';
+
 export const RATE = Number(__ENV.RATE || 10);
 export const DIRECT_RATE = Number(__ENV.DIRECT_RATE || 1);
 const WRITE_PERIOD = '5s';
@@ -71,5 +74,23 @@ export function overloadThenRecovery(stages, { drain = '30s', recovery = __ENV.R
   return {
     ...ramping(RATE, stages, { phase: 'overload' }),
     ...steady(RATE, recovery, { phase: 'recovery', startTime: `${overload + seconds(drain)}s` }),
+  };
+}
+
+// Load and soak: the three kinds of client at RATE for `duration`, held to the objectives.
+export function steadyOptions(duration) {
+  return {
+    scenarios: steady(RATE, duration),
+    thresholds: steadyThresholds(),
+    summaryTrendStats: SUMMARY_TREND_STATS,
+  };
+}
+
+// Stress and spike: an overload along `stages`, then the recovery, held to no 5xx and the objectives.
+export function overloadOptions(stages) {
+  return {
+    scenarios: overloadThenRecovery(stages),
+    thresholds: recoveryThresholds(),
+    summaryTrendStats: SUMMARY_TREND_STATS,
   };
 }
