@@ -9,13 +9,13 @@ import { Rate } from 'k6/metrics';
 
 import { REQUEST_TIMEOUT } from './slo.js';
 
-export const BASE_URL = (__ENV.BASE_URL || '').replace(/\/+$/, '');
+const BASE_URL = (__ENV.BASE_URL || '').replace(/\/+$/, '');
 // API_TOKEN_FILE: for a token mounted as a file (a container secret), read once per VU.
 const TOKEN = __ENV.API_TOKEN || (__ENV.API_TOKEN_FILE ? open(__ENV.API_TOKEN_FILE).trim() : '');
 
-export const ERROR_NO_BASE_URL = 'BASE_URL is not set: the app to test, e.g. http://127.0.0.1:8000';
-export const ERROR_NO_TOKEN = 'API_TOKEN (or API_TOKEN_FILE) is not set: a token from `app issue_token`';
-export const ERROR_TOKEN_REJECTED = 'the API token was rejected: GET /api/v1/me answered';
+const ERROR_NO_BASE_URL = 'BASE_URL is not set: the app to test, e.g. http://127.0.0.1:8000';
+const ERROR_NO_TOKEN = 'API_TOKEN (or API_TOKEN_FILE) is not set: a token from `app issue_token`';
+const ERROR_TOKEN_REJECTED = 'the API token was rejected: GET /api/v1/me answered';
 
 const FILE_BYTES = Number(__ENV.FILE_BYTES || 2048);
 const SEED_FILES = Number(__ENV.SEED_FILES || 5);
@@ -47,13 +47,13 @@ function jsonOf(response) {
 }
 
 // Plain text of `bytes` bytes that names the file it belongs to.
-export function textOf(name, bytes = FILE_BYTES) {
+function textOf(name, bytes = FILE_BYTES) {
   const line = `k6 load test file ${name}\n`;
   return line.repeat(Math.ceil(bytes / line.length)).slice(0, bytes);
 }
 
 // A name unique to this run, VU and iteration; `prefix` tells this run's files apart.
-export function fileName(prefix, kind) {
+function fileName(prefix, kind) {
   return `${prefix}-${exec.vu.idInTest}-${exec.vu.iterationInInstance}-${kind}.txt`;
 }
 
@@ -151,9 +151,8 @@ export function uploadDirect(name, body) {
   });
 
   const completeUrl = `${BASE_URL}/api/v1/uploads/${target.id}/complete`;
-  const completed = isPut
-    ? answered(http.post(completeUrl, null, params('upload_complete', 'POST /api/v1/uploads/{id}/complete')), 'upload_complete')
-    : null;
+  const completeParams = params('upload_complete', 'POST /api/v1/uploads/{id}/complete');
+  const completed = isPut ? answered(http.post(completeUrl, null, completeParams), 'upload_complete') : null;
   const file = completed ? jsonOf(completed) : null;
   const isReady = completed !== null && check(completed, {
     'upload complete: 200, ready, checksum kept': (r) =>
@@ -194,7 +193,7 @@ export function writeDirect(data) {
   if (id !== null) remove(id);
 }
 
-// The scripts' setup(): the configuration is there and the token works; a few files for the readers.
+// The scripts' setup(): the configuration is there, the token works, a few files for the readers.
 export function setup() {
   requireConfiguration();
   const response = me('setup');
@@ -212,8 +211,8 @@ export function setup() {
   return { prefix, seedIds };
 }
 
-// The scripts' teardown(): every file of this run still listed (the seeds, and any an interrupted iteration
-// left), page by page. Pending uploads are not listed; they expire (`app cleanup_uploads`).
+// The scripts' teardown(): every file of this run still listed (the seeds, and any an interrupted
+// iteration left), page by page. Pending uploads are not listed; they expire (`app cleanup_uploads`).
 export function teardown(data) {
   const ours = [];
   let cursor = null;

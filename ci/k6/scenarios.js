@@ -1,14 +1,14 @@
 // The options of the scenarios that offer load (all but the smoke and the probe), and how that load
-// is split. RATE is readers' iterations a
-// second (4 requests each); writers through the API come at a fifth of that (4 requests each);
-// direct uploads stay at DIRECT_RATE a second (4 requests each, one of them to storage), because
-// nginx allows one client 120 upload starts a minute (burst 20) and the test measures the app, not
-// the edge's limit. No scenario holds more than MAX_WRITERS files at once, far below the per-user
-// quota (FILES_QUOTA_COUNT=1000, 1 GiB): each writer deletes what it uploaded.
+// is split. RATE is readers' iterations a second (4 requests each); writers through the API come at
+// a fifth of that (4 requests each); direct uploads stay at DIRECT_RATE a second (4 requests each,
+// one of them to storage), because nginx allows one client 120 upload starts a minute (burst 20) and
+// the test measures the app, not the edge's limit. No scenario holds more than MAX_WRITERS files at
+// once, far below the per-user quota (FILES_QUOTA_COUNT=1000, 1 GiB): each writer deletes what it
+// uploaded.
 import { recoveryThresholds, steadyThresholds, SUMMARY_TREND_STATS } from './slo.js';
 
 export const RATE = Number(__ENV.RATE || 10);
-export const DIRECT_RATE = Number(__ENV.DIRECT_RATE || 1);
+const DIRECT_RATE = Number(__ENV.DIRECT_RATE || 1);
 const WRITE_PERIOD = '5s';
 const MAX_READERS = 300;
 const MAX_WRITERS = 200;
@@ -39,14 +39,14 @@ function direct(duration, startTime) {
   };
 }
 
-export function seconds(duration) {
+function seconds(duration) {
   const match = /^(\d+)(s|m|h)$/.exec(duration);
   if (match === null) throw new Error(`a duration like 30s, 5m or 1h, not ${duration}`);
   return Number(match[1]) * { s: 1, m: 60, h: 3600 }[match[2]];
 }
 
 // The three kinds of client at a steady rate; with a phase, tagged and named for it.
-export function steady(rate, duration, { phase = '', startTime = '0s' } = {}) {
+function steady(rate, duration, { phase = '', startTime = '0s' } = {}) {
   const common = { executor: 'constant-arrival-rate', rate, duration, startTime };
   return named({
     browse: { ...common, exec: 'browse', timeUnit: '1s', ...vus(rate, MAX_READERS) },
@@ -56,7 +56,7 @@ export function steady(rate, duration, { phase = '', startTime = '0s' } = {}) {
 }
 
 // Readers and API writers follow `stages` (targets in readers' iterations a second).
-export function ramping(startRate, stages, { phase = '' } = {}) {
+function ramping(startRate, stages, { phase = '' } = {}) {
   const peak = Math.max(startRate, ...stages.map((stage) => stage.target));
   const total = stages.reduce((sum, stage) => sum + seconds(stage.duration), 0);
   const common = { executor: 'ramping-arrival-rate', startRate, stages };
@@ -69,7 +69,7 @@ export function ramping(startRate, stages, { phase = '' } = {}) {
 
 // An overload (ramping stages), a pause for the backlog to drain, then the load's rate again,
 // measured on its own as the `recovery` phase.
-export function overloadThenRecovery(stages, { drain = '30s', recovery = __ENV.RECOVERY || '1m' } = {}) {
+function overloadThenRecovery(stages, { drain = '30s', recovery = __ENV.RECOVERY || '1m' } = {}) {
   const overload = stages.reduce((sum, stage) => sum + seconds(stage.duration), 0);
   return {
     ...ramping(RATE, stages, { phase: 'overload' }),

@@ -2,7 +2,7 @@
 // ci/k6/README.md says where each number comes from.
 
 // Per flow (the `flow` tag every request carries): milliseconds at the 95th and 99th percentile.
-export const FLOW_LATENCY_MS = {
+const FLOW_LATENCY_MS = {
   me: { p95: 150, p99: 400 },
   list: { p95: 200, p99: 500 },
   get: { p95: 150, p99: 400 },
@@ -13,11 +13,11 @@ export const FLOW_LATENCY_MS = {
   upload_put: { p95: 500, p99: 1200 },
   upload_complete: { p95: 500, p99: 1200 },
 };
-export const FLOWS = Object.keys(FLOW_LATENCY_MS);
+const FLOWS = Object.keys(FLOW_LATENCY_MS);
 
 // At most one request in a thousand may fail (99.9% availability); checks hold as often.
 export const ERROR_RATE_MAX = 0.001;
-export const CHECKS_RATE_MIN = 0.999;
+const CHECKS_RATE_MIN = 0.999;
 // What a client waits before it gives up: a slower answer counts as a failed request.
 export const REQUEST_TIMEOUT = '10s';
 // Give a run this long before a breach stops it: a few slow first requests are no verdict.
