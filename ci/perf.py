@@ -22,6 +22,7 @@ from ci import loadtest, suite
 K6_IMAGE: Final = "grafana/k6:2.3.0@sha256:9c2dee7f8ed74d317e4027c06a10f169b625638189de8d4555d0b3486a5aeb34"
 
 K6_USER: Final = "12345"  # the image's `k6` user
+SCRIPTS_SOURCE: Final = "ci/k6"  # in the repository
 SCRIPTS_PATH: Final = "/home/k6/scripts"
 SUMMARY_PATH: Final = "/home/k6/summary.json"
 TOKEN_PATH: Final = "/run/secrets/api-token"  # noqa: S105 - a path, not a token
@@ -35,7 +36,7 @@ SIGNING_KEY_PATH: Final = "/run/secrets/gcs-signing-key.json"
 # Written by the image's own Python (it ships cryptography); the emulator checks no signature,
 # but the app signs every upload and download URL.
 SIGNING_KEY_SCRIPT: Final = """\
-import json, sys
+import json
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -145,7 +146,7 @@ def local_plan(source: dagger.Directory, app_image: dagger.Container, *, scenari
     gcs = gcs_emulator_service(source.docker_build(target="dev"))
     app = configured_app(app_image, postgres=postgres, gcs=gcs, run_id=run_id)
     k6 = k6_run(
-        source.directory("ci/k6"),
+        source.directory(SCRIPTS_SOURCE),
         scenario=scenario,
         base_url=f"http://{APP_ALIAS}:{APP_PORT}",
         token=issued_token(app, run_id=run_id),
@@ -159,7 +160,7 @@ def local_plan(source: dagger.Directory, app_image: dagger.Container, *, scenari
 def target_plan(source: dagger.Directory, *, scenario: str, target: str, token: dagger.Secret, run_id: str) -> Plan:
     """k6 alone, against a running deployment."""
     k6 = k6_run(
-        source.directory("ci/k6"),
+        source.directory(SCRIPTS_SOURCE),
         scenario=scenario,
         base_url=loadtest.target_check(target),
         token=token,
