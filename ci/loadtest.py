@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 K6_DIR: Final = Path(__file__).resolve().parent / "k6"
 # Each is ci/k6/<name>.js; `probe` is the short burst a chaos experiment runs as its probe.
 SCENARIOS: Final = ("smoke", "load", "stress", "spike", "soak", "probe")
-DEFAULT_SCENARIO: Final = "smoke"
 # The per-request tag the scripts set; its values are the flows of ci/k6/slo.js.
 FLOW_TAG: Final = "flow"
 
@@ -25,12 +24,13 @@ EXIT_THRESHOLDS_FAILED: Final = 99
 ERROR_THRESHOLDS: Final = "k6 {scenario}: thresholds crossed (exit 99): {names}"
 ERROR_K6: Final = "k6 {scenario} stopped before a verdict (exit {code}): its output is above"
 ERROR_TARGET: Final = "--target must be an http(s) URL with a host, not {target!r}"
+ERROR_SCENARIO: Final = "unknown scenario {scenario!r}; one of {names}"
 
 
 def script(scenario: str) -> str:
     """The script of a scenario, relative to ci/k6/."""
     if scenario not in SCENARIOS:
-        raise ValueError(f"unknown scenario {scenario!r}; one of {', '.join(SCENARIOS)}")
+        raise ValueError(ERROR_SCENARIO.format(scenario=scenario, names=", ".join(SCENARIOS)))
     return f"{scenario}.js"
 
 
