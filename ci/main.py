@@ -18,7 +18,7 @@ if __package__ in (None, ""):
 import anyio
 import dagger
 
-from ci import pipelines, publish, release
+from ci import loadtest, pipelines, publish, release
 from ci.canary import cli as canary_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +26,8 @@ ERROR_PUBLISH_ARGUMENT = "publish to {registry} needs {flag}"
 ERROR_MISSING_CREDENTIAL = "publish needs the registry password or token in ${name}"
 ARTIFACTS = ROOT / "build"
 ERROR_MISSING_ACCESS_TOKEN = "deploy needs a Google access token in ${name} (gcloud auth print-access-token)"  # noqa: S105
+ERROR_MISSING_API_TOKEN = "perf --target needs the target's API token in ${name}"  # noqa: S105
+PERF_TOKEN_ENV = "API_TOKEN"  # noqa: S105 - the name of a variable, not its value
 
 
 def parser() -> argparse.ArgumentParser:
@@ -65,6 +67,15 @@ def parser() -> argparse.ArgumentParser:
     rollout = pipeline.add_parser("deploy", help="release an image to Cloud Run as a self-judging canary")
     # The controller's own options; the expected version defaults to this checkout's build version.
     canary_cli.add_arguments(rollout, optional=frozenset({"expected_version"}))
+    load = pipeline.add_parser("perf", help="a k6 scenario against the image on Postgres and GCS, or a --target")
+    load.add_argument("--scenario", choices=loadtest.SCENARIOS, default="load", help="ci/k6/<scenario>.js")
+    load.add_argument("--target", help="a running deployment's URL: only k6 runs, against it")
+    load.add_argument(
+        "--token-env",
+        default=PERF_TOKEN_ENV,
+        help="with --target: the environment variable holding its API token (read as a secret)",
+    )
+    load.add_argument("--output", type=Path, default=ROOT / "build", help="where k6's summary JSON goes")
     # A new pipeline: a parser here, a case in run(), a plan and a run in ci/pipelines.py.
     return root
 
@@ -111,6 +122,14 @@ async def run(
                 )
             case "deploy":
                 await pipelines.run_deploy(build, arguments)
+            case "perf":
+                await pipelines.run_perf(
+                    build,
+                    scenario=arguments.scenario,
+                    target=arguments.target,
+                    token_env=arguments.token_env,
+                    output=arguments.output,
+                )
             case _:
                 raise AssertionError(arguments.pipeline)
 
@@ -126,6 +145,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             cli.error(str(error))
         if not os.environ.get(arguments.password_env):
             cli.error(ERROR_MISSING_CREDENTIAL.format(name=arguments.password_env))
+    if arguments.pipeline == "perf" and arguments.target is not None:
+        try:
+            arguments.target = loadtest.target_check(arguments.target)
+        except ValueError as error:
+            cli.error(str(error))
+        if not os.environ.get(arguments.token_env):
+            cli.error(ERROR_MISSING_API_TOKEN.format(name=arguments.token_env))
     if arguments.pipeline == "deploy":
         canary_cli.check(cli, arguments)
         if not os.environ.get(canary_cli.ACCESS_TOKEN_ENV):

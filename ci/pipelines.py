@@ -4,8 +4,8 @@ One image per run: `build` exports it once as an OCI tarball; trivy and syft rea
 file; `publish` imports the same file, scans it again with today's database, pushes it
 and signs the digest the registry reports only if it is the tarball's own.
 
-Later issues add their pipelines here the same way: `perf` (ci/perf.py, k6),
-`swarm-deploy` and `chaos` (ci/chaos.py).
+Later issues add their pipelines here the same way: `swarm-deploy` and `chaos`
+(ci/chaos.py).
 """
 
 import argparse
@@ -22,7 +22,7 @@ import anyio
 import dagger
 from dagger import dag
 
-from ci import checks, deploy, github, image, provenance, publish, release, scan, workspace
+from ci import checks, deploy, github, image, perf, provenance, publish, release, scan, workspace
 from ci.canary import cli as canary_cli
 
 IMAGE_FILE: Final = "image.tar"
@@ -110,6 +110,15 @@ def image_scan_plan(build: Build, tarball: dagger.File) -> dict[str, dagger.Cont
 def publish_plan(tarball: dagger.File, target: release.RegistryTarget, *, password_env: str) -> dagger.Container:
     """The built tarball, imported as it is, authenticated to the target registry."""
     return publish.authenticated(publish.imported(tarball), target, publish.secret_from_env(password_env))
+
+
+def perf_plan(build: Build, *, scenario: str, target: str | None, token_env: str, run_id: str) -> perf.Plan:
+    """k6 against the image built here on its own services, or only k6 against `target`."""
+    source = workspace.repository(str(build.root))
+    if target is not None:
+        token = publish.secret_from_env(token_env)
+        return perf.target_plan(source, scenario=scenario, target=target, token=token, run_id=run_id)
+    return perf.local_plan(source, image_plan(build), scenario=scenario, run_id=run_id)
 
 
 def sign_plan(
@@ -229,3 +238,10 @@ async def run_publish(
         print(f"signed {digest_reference} and attested its SBOM (cosign, keyless)")
     else:
         print("not in GitHub Actions: published unsigned (keyless signing needs its OIDC token)")
+
+
+async def run_perf(build: Build, *, scenario: str, target: str | None, token_env: str, output: Path) -> None:
+    plan = perf_plan(build, scenario=scenario, target=target, token_env=token_env, run_id=uuid.uuid4().hex)
+    failure = await perf.run(plan, output=output)
+    if failure is not None:
+        raise PipelineError(f"failed: {failure}")

@@ -114,6 +114,12 @@ def test_dependencies_come_from_the_lock_without_dev_group(stages: list[Stage]) 
     assert "--from=build /app/.venv /app/.venv" in copied
 
 
+def test_the_dev_image_leaves_out_the_repackaged_k6(stages: list[Stage]) -> None:
+    syncs = [run.arguments for run in _stage(stages, "dev").all("RUN") if "uv sync" in run.arguments]
+    assert syncs
+    assert all("--no-install-package k6" in sync for sync in syncs), syncs
+
+
 def test_static_files_are_collected_at_build_time(final_stage: Stage) -> None:
     env = " ".join(i.arguments for i in final_stage.all("ENV"))
     assert "DJANGO_STATIC_ROOT=/app/static" in env
