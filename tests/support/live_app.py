@@ -68,23 +68,9 @@ def live_app(
     )
     port = free_port()
     log_path = Path(environment["APP_VAR_DIR"]) / "app.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            _app_command(
-                "serve",
-                "--host",
-                host,
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-                "--no-migrate",
-                *serve_args,
-            ),
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process = app_serve_start(
+        environment, port=port, host=host, workers=workers, serve_args=serve_args, log_path=log_path
+    )
     base_url = f"http://{host}:{port}"
     try:
         _wait_healthy(base_url, process, log_path)
@@ -96,11 +82,44 @@ def live_app(
             process=process,
         )
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        app_serve_stop(process)
+
+
+def app_serve_start(
+    env: Mapping[str, str],
+    *,
+    port: int,
+    log_path: Path,
+    host: str = "127.0.0.1",
+    workers: int = 1,
+    serve_args: tuple[str, ...] = (),
+) -> subprocess.Popen[bytes]:
+    """`app serve` in the background, its output in log_path; it is healthy when /healthz answers."""
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            _app_command(
+                "serve",
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--no-migrate",
+                *serve_args,
+            ),
+            env=dict(env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def app_serve_stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
