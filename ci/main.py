@@ -14,11 +14,13 @@ if __package__ in (None, ""):
 import anyio
 import dagger
 
-from ci import pipelines, publish, release
+from ci import pipelines, publish, release, swarm
 
 ROOT = Path(__file__).resolve().parent.parent
 ERROR_PUBLISH_ARGUMENT = "publish to {registry} needs {flag}"
 ERROR_MISSING_CREDENTIAL = "publish needs the registry password or token in ${name}"
+ERROR_NO_SSH_AGENT = "swarm-deploy signs in through an SSH agent: start one and ssh-add the deploy key (SSH_AUTH_SOCK)"
+ERROR_MISSING_FILE = "swarm-deploy needs {flag} {path}: {why}"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -48,6 +50,26 @@ def parser() -> argparse.ArgumentParser:
         default=publish.REGISTRY_PASSWORD_ENV,
         help="environment variable holding the password or access token (read as a secret)",
     )
+    swarm_deploy = pipeline.add_parser(
+        "swarm-deploy", help="deploy an image digest to Docker Swarm over SSH: migrations, then a rolling update"
+    )
+    swarm_deploy.add_argument("--host", required=True, help="the manager as ssh://user@host[:port] (a tunnel too)")
+    swarm_deploy.add_argument("--image", required=True, help="the app image by digest: registry/repo@sha256:...")
+    swarm_deploy.add_argument("--stack", default=swarm.DEFAULT_STACK, help="stack name (default: app)")
+    swarm_deploy.add_argument("--app-env", type=Path, default=ROOT / swarm.DEFAULT_APP_ENV, help="the app's settings")
+    swarm_deploy.add_argument("--alloy-env", type=Path, default=ROOT / swarm.DEFAULT_ALLOY_ENV, help="Alloy's settings")
+    swarm_deploy.add_argument(
+        "--known-hosts", type=Path, default=Path.home() / ".ssh" / "known_hosts", help="the manager's host key"
+    )
+    swarm_deploy.add_argument("--registry-username", default=release.ARTIFACT_REGISTRY_USERNAME)
+    swarm_deploy.add_argument(
+        "--password-env",
+        default=publish.REGISTRY_PASSWORD_ENV,
+        help="variable with a registry token for pulling the image (unset: the registry needs none)",
+    )
+    swarm_deploy.add_argument(
+        "--timeout", type=float, default=swarm.DEFAULT_TIMEOUT_SECONDS, help="seconds for each wait"
+    )
     # Later issues: `deploy` (Cloud Run canary), `perf` (k6), `chaos`; see ci/pipelines.py.
     return root
 
@@ -75,7 +97,40 @@ def registry_target(arguments: argparse.Namespace) -> release.RegistryTarget:
     return release.docker_hub(namespace=arguments.namespace, username=arguments.username, image=arguments.image)
 
 
-async def run(arguments: argparse.Namespace, target: release.RegistryTarget | None) -> None:
+def swarm_request(arguments: argparse.Namespace, env: dict[str, str]) -> tuple[swarm.Deployment, pipelines.SwarmTarget]:
+    """The deploy and its target from the arguments; raises ValueError naming what is wrong."""
+    host = swarm.SshHost.parse(arguments.host)
+    swarm.image_digest(arguments.image)
+    agent = env.get("SSH_AUTH_SOCK")
+    if not agent:
+        raise ValueError(ERROR_NO_SSH_AGENT)
+    for flag, path, why in (
+        ("--app-env", arguments.app_env, "write it from deploy/swarm/app.env.example"),
+        ("--alloy-env", arguments.alloy_env, "write it from deploy/swarm/alloy.env.example"),
+        ("--known-hosts", arguments.known_hosts, "add the manager's host key (deploy/swarm/README.md)"),
+    ):
+        if not path.is_file():
+            raise ValueError(ERROR_MISSING_FILE.format(flag=flag, path=path, why=why))
+    deployment = swarm.Deployment(
+        image=arguments.image,
+        stack=arguments.stack,
+        app_env=arguments.app_env,
+        alloy_env=arguments.alloy_env,
+        registry_username=arguments.registry_username,
+        timeout_seconds=arguments.timeout,
+    )
+    password_env = arguments.password_env if env.get(arguments.password_env) else None
+    target = pipelines.SwarmTarget(
+        host=host, ssh_agent_socket=agent, known_hosts=arguments.known_hosts, password_env=password_env
+    )
+    return deployment, target
+
+
+async def run(
+    arguments: argparse.Namespace,
+    target: release.RegistryTarget | None,
+    swarm_deploy: tuple[swarm.Deployment, pipelines.SwarmTarget] | None = None,
+) -> None:
     build = pipelines.Build.from_environment(ROOT)
     async with dagger.connection(dagger.Config(log_output=sys.stderr)):
         match arguments.pipeline:
@@ -89,6 +144,8 @@ async def run(arguments: argparse.Namespace, target: release.RegistryTarget | No
                 await pipelines.run_all(build, output=arguments.output)
             case "publish" if target is not None:
                 await pipelines.run_publish(build, target, password_env=arguments.password_env)
+            case "swarm-deploy" if swarm_deploy is not None:
+                await pipelines.run_swarm_deploy(build, *swarm_deploy)
             case _:
                 raise AssertionError(arguments.pipeline)
 
@@ -104,8 +161,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             cli.error(str(error))
         if not os.environ.get(arguments.password_env):
             cli.error(ERROR_MISSING_CREDENTIAL.format(name=arguments.password_env))
+    swarm_deploy = None
+    if arguments.pipeline == "swarm-deploy":
+        try:
+            swarm_deploy = swarm_request(arguments, dict(os.environ))
+        except ValueError as error:
+            cli.error(str(error))
     try:
-        anyio.run(run, arguments, target)
+        anyio.run(run, arguments, target, swarm_deploy)
     except pipelines.PipelineError as error:
         print(f"pipeline {arguments.pipeline} {error}", file=sys.stderr)
         return 1

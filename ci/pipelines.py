@@ -1,11 +1,14 @@
 """Each pipeline as a lazy plan (inspectable offline) and a run that awaits it.
 
 Later issues add their pipelines here the same way: `deploy` (ci/deploy.py, the Cloud
-Run canary), `perf` (ci/perf.py, k6) and `chaos` (ci/chaos.py).
+Run canary), `perf` (ci/perf.py, k6) and `chaos` (ci/chaos.py). `swarm-deploy` runs
+`python -m ci.swarm deploy` (plain Python, the Docker CLI) in a container that reaches the
+Swarm manager over SSH.
 """
 
 import os
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,10 +16,22 @@ from typing import Final
 
 import anyio
 import dagger
+from dagger import dag
 
-from ci import checks, image, publish, release, scan, suite, workspace
+from ci import checks, image, publish, release, scan, suite, swarm, workspace
 
 ERROR_STEPS_FAILED: Final = "failed: {names} (each step's output is printed above)"
+ERROR_SWARM_DEPLOY: Final = "failed: swarm-deploy (its output is printed above)"
+
+# Pinned by tag and digest, mirrored in ci/images.Dockerfile where dependabot bumps them.
+DOCKER_CLI_IMAGE: Final = "docker:28.5.2-cli@sha256:625d9431a9f54c5a2bc90f24f0e1c3d55b1349fd857dd85035f98c2c9acbdd4d"
+SSH_AGENT_PATH: Final = "/run/ssh-agent.sock"
+SSH_DIR: Final = "/root/.ssh"
+# The name the manager has inside the container when it is reached through a local tunnel.
+MANAGER_ALIAS: Final = "swarm-manager"
+DEPLOY_FILES_DIR: Final = "/run/deploy"
+# What the deploy step reads from the checkout.
+SWARM_SOURCES: Final = ["ci/**", "deploy/swarm/**", "alloy/config.alloy"]
 
 
 class PipelineError(Exception):
@@ -142,3 +157,85 @@ async def run_publish(build: Build, target: release.RegistryTarget, *, password_
         print(f"signed {digest_reference} and attested its SBOM (cosign, keyless)")
     else:
         print("not in GitHub Actions: published unsigned (keyless signing needs its OIDC token)")
+
+
+@dataclass(frozen=True)
+class SwarmTarget:
+    """Where swarm-deploy goes and how it gets in: SSH through this machine's agent."""
+
+    host: swarm.SshHost
+    ssh_agent_socket: str
+    known_hosts: Path
+    password_env: str | None = None
+
+
+def swarm_deploy_plan(
+    build: Build, deployment: swarm.Deployment, target: SwarmTarget, *, run_id: str
+) -> dagger.Container:
+    """`python -m ci.swarm deploy` with the Docker CLI, SSH and the stack's files.
+
+    A manager on a loopback port (an IAP tunnel) is reached through a Dagger host service;
+    its host key must be in known_hosts under the name the tunnel gives it. `run_id` keeps
+    the deploy out of Dagger's cache: it is an action, not a build step.
+    """
+    source = workspace.repository(str(build.root))
+    docker_cli = dag.container().from_(DOCKER_CLI_IMAGE).file("/usr/local/bin/docker")
+    container = (
+        dag.container()
+        .from_(workspace.PYTHON_IMAGE)
+        .with_exec(["apt-get", "update", "--quiet"])
+        .with_exec(["apt-get", "install", "--yes", "--quiet", "--no-install-recommends", "openssh-client"])
+        .with_file("/usr/local/bin/docker", docker_cli)
+        .with_directory(workspace.SOURCE_PATH, source, include=SWARM_SOURCES)
+        .with_workdir(workspace.SOURCE_PATH)
+        .with_mounted_file(f"{DEPLOY_FILES_DIR}/app.env", dag.host().file(str(deployment.app_env)))
+        .with_mounted_file(f"{DEPLOY_FILES_DIR}/alloy.env", dag.host().file(str(deployment.alloy_env)))
+        .with_mounted_file(f"{SSH_DIR}/known_hosts", dag.host().file(str(target.known_hosts)))
+        .with_unix_socket(SSH_AGENT_PATH, dag.host().unix_socket(target.ssh_agent_socket))
+        .with_env_variable("SSH_AUTH_SOCK", SSH_AGENT_PATH)
+    )
+    if target.host.is_loopback:
+        tunnel = dag.host().service([dagger.PortForward(backend=target.host.port, frontend=22)], host=target.host.host)
+        container = container.with_service_binding(MANAGER_ALIAS, tunnel)
+        alias, port = MANAGER_ALIAS, 22
+    else:
+        alias, port = target.host.host, target.host.port
+    config = swarm.ssh_config(target.host, alias=alias, port=port, known_hosts=f"{SSH_DIR}/known_hosts")
+    container = container.with_new_file(f"{SSH_DIR}/config", config, permissions=0o600)
+    if target.password_env:
+        container = container.with_secret_variable(
+            swarm.REGISTRY_PASSWORD_ENV, publish.secret_from_env(target.password_env)
+        )
+    return (
+        container.with_env_variable("DOCKER_HOST", f"ssh://{target.host.user}@{alias}:{port}")
+        .with_env_variable("SWARM_DEPLOY_RUN", run_id)
+        .with_exec(
+            [
+                "python3",
+                "-m",
+                "ci.swarm",
+                "deploy",
+                "--image",
+                deployment.image,
+                "--stack",
+                deployment.stack,
+                "--app-env",
+                f"{DEPLOY_FILES_DIR}/app.env",
+                "--alloy-env",
+                f"{DEPLOY_FILES_DIR}/alloy.env",
+                "--registry-username",
+                deployment.registry_username,
+                "--timeout",
+                str(deployment.timeout_seconds),
+            ]
+        )
+    )
+
+
+async def run_swarm_deploy(build: Build, deployment: swarm.Deployment, target: SwarmTarget) -> None:
+    plan = swarm_deploy_plan(build, deployment, target, run_id=str(time.time_ns()))
+    try:
+        print(await plan.stdout())
+    except dagger.ExecError as error:
+        print(error.stdout, error.stderr, sep="\n", file=sys.stderr)
+        raise PipelineError(ERROR_SWARM_DEPLOY) from error

@@ -415,7 +415,10 @@ def engine_running(engine: FakeEngine | None = None) -> Iterator[FakeEngine]:
         while not stop.wait(0.1):
             engine.tick()
 
-    threads = [threading.Thread(target=server.serve_forever, daemon=True), threading.Thread(target=tick, daemon=True)]
+    threads = [
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True),
+        threading.Thread(target=tick, daemon=True),
+    ]
     for thread in threads:
         thread.start()
     try:

@@ -1,0 +1,170 @@
+"""swarm-deploy's waits with the real Docker CLI against the fake Engine.
+
+The test plays the manager: it moves a rolling update or a job through the states a real
+Swarm goes through while `ci.swarm` polls `docker service inspect`, `docker service ps`
+and `docker inspect --type task`, and must come to the right verdict with the tasks' errors.
+"""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from ci import swarm
+from tests.infra.swarm.engine_fake import FakeEngine, engine_running
+from tests.support.paths import REPO_ROOT
+from tests.support.tools import system_tool
+
+OLD = "registry.example/app@sha256:" + "1" * 64
+NEW = "registry.example/app@sha256:" + "2" * 64
+UNHEALTHY = "task: non-zero exit (1): dockerexec: unhealthy container"
+POLL_SECONDS = 0.1
+
+
+@pytest.fixture
+def engine() -> Iterator[FakeEngine]:
+    with engine_running() as running:
+        yield running
+
+
+@pytest.fixture
+def docker_cli(engine: FakeEngine) -> swarm.DockerCli:
+    executable = system_tool("docker", "the Docker CLI: Debian's docker-cli, or Docker's static binary")
+    return swarm.DockerCli({**os.environ, "DOCKER_HOST": engine.url}, executable=executable)
+
+
+def _app(engine: FakeEngine) -> None:
+    engine.create_service(
+        {
+            "Name": "app_app",
+            "TaskTemplate": {"ContainerSpec": {"Image": OLD}},
+            "Mode": {"Replicated": {"Replicas": 2}},
+        }
+    )
+
+
+def _in_background(wait: Callable[[], swarm.Verdict]) -> tuple[threading.Thread, list[swarm.Verdict]]:
+    verdicts: list[swarm.Verdict] = []
+    thread = threading.Thread(target=lambda: verdicts.append(wait()), daemon=True)
+    thread.start()
+    return thread, verdicts
+
+
+def _update_to_new_image(service: dict[str, Any]) -> None:
+    service["PreviousSpec"] = service["Spec"]
+    service["Spec"] = {**service["Spec"], "TaskTemplate": {"ContainerSpec": {"Image": NEW}}}
+    service["UpdateStatus"] = {"State": "updating", "Message": "update in progress"}
+
+
+def test_a_rolled_back_update_is_a_failure_with_the_failed_tasks_error(
+    engine: FakeEngine, docker_cli: swarm.DockerCli
+) -> None:
+    _app(engine)
+    thread, verdicts = _in_background(
+        lambda: swarm.wait_for_rollout(docker_cli, "app_app", image=NEW, timeout=20, poll_seconds=POLL_SECONDS)
+    )
+    engine.edit("app_app", _update_to_new_image)
+    started = engine.add_task("app_app", image=NEW, state="starting", desired="running", slot=1)
+    time.sleep(0.5)
+    started["DesiredState"] = "shutdown"
+    started["Status"].update(State="failed", Err=UNHEALTHY)
+    engine.edit("app_app", lambda s: s.update(UpdateStatus={"State": "rollback_started", "Message": "rolling back"}))
+    time.sleep(0.5)
+    engine.edit(
+        "app_app",
+        lambda s: s.update(
+            Spec=s["PreviousSpec"], UpdateStatus={"State": "rollback_completed", "Message": "rollback completed"}
+        ),
+    )
+    thread.join(timeout=20)
+
+    (verdict,) = verdicts
+    assert verdict.state == "failed"
+    assert "rollback completed" in verdict.summary
+    assert len(verdict.errors) == 1
+    assert verdict.errors[0].endswith(UNHEALTHY)
+
+
+def test_a_completed_update_is_a_success_once_every_task_runs_the_new_image(
+    engine: FakeEngine, docker_cli: swarm.DockerCli
+) -> None:
+    _app(engine)
+    thread, verdicts = _in_background(
+        lambda: swarm.wait_for_rollout(docker_cli, "app_app", image=NEW, timeout=20, poll_seconds=POLL_SECONDS)
+    )
+    engine.edit("app_app", _update_to_new_image)
+    time.sleep(0.3)
+    assert not verdicts, "decided while the update was still running"
+    for old in engine.service_tasks("app_app"):
+        old["DesiredState"] = "shutdown"
+        old["Status"]["State"] = "shutdown"
+    for slot in (1, 2):
+        engine.add_task("app_app", image=NEW, state="running", desired="running", slot=slot)
+    engine.edit("app_app", lambda s: s.update(UpdateStatus={"State": "completed", "Message": "update completed"}))
+    thread.join(timeout=20)
+
+    (verdict,) = verdicts
+    assert verdict.state == "succeeded", verdict
+
+
+@pytest.mark.parametrize(("outcome", "error"), [("complete", ""), ("failed", "task: non-zero exit (1)")])
+def test_the_migrate_job_of_this_deploy_decides_whether_the_app_is_updated(
+    engine: FakeEngine, docker_cli: swarm.DockerCli, outcome: str, error: str
+) -> None:
+    engine.create_service(
+        {"Name": "app_migrate", "TaskTemplate": {"ContainerSpec": {"Image": OLD}}, "Mode": {"ReplicatedJob": {}}}
+    )
+    engine.edit("app_migrate", lambda s: s.update(JobStatus={"JobIteration": {"Index": 4}}))
+    engine.add_task("app_migrate", image=OLD, state="complete", desired="complete", JobIteration={"Index": 4})
+    thread, verdicts = _in_background(
+        lambda: swarm.wait_for_job(
+            docker_cli, "app_migrate", image=NEW, after_iteration=4, timeout=20, poll_seconds=POLL_SECONDS
+        )
+    )
+    time.sleep(0.3)
+    assert not verdicts, "the previous deploy's run counted for this one"
+    engine.edit(
+        "app_migrate",
+        lambda s: s.update(
+            Spec={**s["Spec"], "TaskTemplate": {"ContainerSpec": {"Image": NEW}}},
+            JobStatus={"JobIteration": {"Index": 5}},
+        ),
+    )
+    engine.add_task("app_migrate", image=NEW, state=outcome, desired="complete", error=error, JobIteration={"Index": 5})
+    thread.join(timeout=20)
+
+    (verdict,) = verdicts
+    assert verdict.state == ("succeeded" if outcome == "complete" else "failed")
+    assert all(error in line for line in verdict.errors)
+
+
+def test_a_wait_that_never_ends_fails_naming_where_it_stood(engine: FakeEngine, docker_cli: swarm.DockerCli) -> None:
+    _app(engine)
+    engine.edit("app_app", _update_to_new_image)
+    verdict = swarm.wait_for_rollout(docker_cli, "app_app", image=NEW, timeout=0.5, poll_seconds=POLL_SECONDS)
+    assert verdict.state == "failed"
+    assert verdict.summary == swarm.ERROR_TIMEOUT.format(
+        what="app_app", seconds=0, reason="updating: update in progress"
+    )
+
+
+def test_a_service_that_does_not_exist_reads_as_none(docker_cli: swarm.DockerCli) -> None:
+    assert docker_cli.service("app_app") is None
+
+
+def test_the_deploy_command_refuses_an_image_by_tag_before_touching_the_swarm() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ci.swarm", "deploy", "--image", "registry.example/app:latest"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DOCKER_HOST": "tcp://127.0.0.1:9"},
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "not an image reference by digest" in result.stderr
