@@ -67,7 +67,7 @@ def test_a_manager_behind_a_local_tunnel_is_reached_through_a_host_service() -> 
     service = calls_named(binding.args["service"], "service")[0]
     assert service.args.get("host", "localhost") == "localhost"  # a default is left out of the call
     (forward,) = service.args["ports"]
-    assert (forward.backend, forward.frontend) == (2222, 22)
+    assert (forward["backend"], forward["frontend"]) == (2222, 22)
     assert _env(plan)["DOCKER_HOST"] == f"ssh://deploy@{pipelines.MANAGER_ALIAS}:22"
     config = next(call for call in calls_named(plan, "withNewFile") if call.args["path"] == "/root/.ssh/config")
     assert "HostKeyAlias [localhost]:2222" in config.args["contents"]
