@@ -7,7 +7,7 @@ resource "google_storage_bucket_iam_member" "main" {
   count = var.bucket_name == null ? 0 : 1
 
   bucket = var.bucket_name
-  role   = "roles/storage.objectAdmin"
+  role   = "roles/storage.objectUser"
   member = google_service_account.main.member
 }
 

@@ -43,12 +43,18 @@ resource "google_compute_resource_policy" "main" {
 # without losing them. Attached, it cannot be deleted while the VM's deletion protection holds.
 resource "google_compute_disk" "main" {
   #checkov:skip=CKV_GCP_37:Google-managed encryption keys; a customer-supplied key would have to be handed to every attach and restore.
-  project           = var.project_id
-  name              = "${var.name}-data"
-  zone              = var.zone
-  type              = "pd-balanced"
-  size              = var.data_disk_size_gib
-  resource_policies = [google_compute_resource_policy.main.id]
+  project = var.project_id
+  name    = "${var.name}-data"
+  zone    = var.zone
+  type    = "pd-balanced"
+  size    = var.data_disk_size_gib
+}
+
+resource "google_compute_disk_resource_policy_attachment" "main" {
+  project = var.project_id
+  name    = google_compute_resource_policy.main.name
+  disk    = google_compute_disk.main.name
+  zone    = var.zone
 }
 
 resource "google_compute_instance" "main" {
