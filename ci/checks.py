@@ -19,6 +19,8 @@ LINT_COMMANDS: Final[tuple[Command, ...]] = (
     ("ruff", "check", "."),
     ("ruff", "format", "--check", "."),
     ("pyright",),
+    # The tests, with pyright's standard checks (tests/pyrightconfig.json).
+    ("pyright", "--project", "tests"),
 )
 TEST_COMMAND: Final[Command] = ("pytest",)
 # Debian packages the test suite drives for real (Postgres, nginx configs, ACME issuance, load, Nix

@@ -2,11 +2,15 @@
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
+from pytest_django import Settings
 
 from app.accounts.models import User
+from app.files.storage import storage
+from app.integrations import gcs
 from tests.plugin import postgres_cluster
 from tests.support.api import bearer_client
 from tests.support.gcs import TEST_BUCKET, Emulator, emulator_start, signing_key_write
@@ -37,6 +41,20 @@ def gcs_env(gcs_emulator: Emulator, gcs_signing_key: Path) -> dict[str, str]:
 
 
 @pytest.fixture
+def gcs_storage(settings: Settings, gcs_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The app's storage switched to the emulator's bucket, URLs signed by a generated key; yields the bucket."""
+    for name, value in gcs_env.items():
+        monkeypatch.setenv(name, value)
+    settings.GCS_BUCKET = gcs_env["GCS_BUCKET"]
+    settings.GCS_SIGNING_KEY_FILE = gcs_env["GCS_SIGNING_KEY_FILE"]
+    gcs.client.cache_clear()
+    storage.cache_clear()
+    yield gcs_env["GCS_BUCKET"]
+    gcs.client.cache_clear()
+    storage.cache_clear()
+
+
+@pytest.fixture
 def served_app() -> Iterator[LiveApp]:
     """The real app under uvicorn, embedded storage, its own database."""
     with live_app(live_app_env(postgres_cluster())) as app:
@@ -45,8 +63,8 @@ def served_app() -> Iterator[LiveApp]:
 
 @pytest.fixture
 def make_user(db: None) -> Callable[..., User]:
-    def make(email: str = "alice@example.com", **fields: object) -> User:
-        return User.objects.create_user(username=email, email=email, **fields)  # type: ignore[arg-type]
+    def make(email: str = "alice@example.com", **fields: Any) -> User:
+        return User.objects.create_user(username=email, email=email, **fields)
 
     return make
 

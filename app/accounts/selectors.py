@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from app.accounts.models import ApiToken, User
 from app.accounts.tokens import is_token_shaped, token_digest
-from app.core.db import in_db_thread
+from app.core import db
 
 
 async def user_by_token(*, secret: str) -> User | None:
@@ -17,9 +17,10 @@ async def user_by_token(*, secret: str) -> User | None:
         expires_at__gt=timezone.now(),
         user__is_active=True,
     )
-    token = await in_db_thread(live_token.first)
+    token = await db.read(live_token.first)
     return token.user if token else None
 
 
 async def token_list(*, user: User) -> list[ApiToken]:
-    return [token async for token in ApiToken.objects.filter(user=user).order_by("-created_at", "-id")]
+    tokens = ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
+    return await db.read(lambda: list(tokens))

@@ -14,7 +14,7 @@ from ninja.renderers import BaseRenderer
 
 from app.accounts.api import router as accounts_router
 from app.accounts.auth import user_auth
-from app.core.problems import PROBLEM_CONTENT_TYPE, Problem, problem_response
+from app.core.problems import NOT_FOUND, PROBLEM_CONTENT_TYPE, Problem, ProblemCode, problem_response
 from app.core.staff import staff_required
 from app.files.api import router as files_router
 
@@ -110,14 +110,14 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         request,
         status=422,
         detail=VALIDATION_FAILED,
-        code="validation_failed",
+        code=ProblemCode.VALIDATION_FAILED,
         extra={"errors": errors},
     )
 
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    response = problem_response(request, status=401, detail=AUTHENTICATION_REQUIRED, code="not_authenticated")
+    response = problem_response(request, status=401, detail=AUTHENTICATION_REQUIRED, code=ProblemCode.NOT_AUTHENTICATED)
     response["WWW-Authenticate"] = "Bearer"
     return response
 
@@ -131,22 +131,24 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return problem_response(request, status=404, detail="Not found.", code="not_found")
+    return problem_response(request, status=404, detail=NOT_FOUND, code=ProblemCode.NOT_FOUND)
 
 
 @api.exception_handler(MultiPartParserError)
 def _malformed_body(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
-    return problem_response(request, status=400, detail=f"Malformed request body: {exc}", code="malformed_body")
+    return problem_response(
+        request, status=400, detail=f"Malformed request body: {exc}", code=ProblemCode.MALFORMED_BODY
+    )
 
 
 @api.exception_handler(SuspiciousOperation)
 def _suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
     if isinstance(exc, RequestDataTooBig):
-        return problem_response(request, status=413, detail=str(exc), code="body_too_large")
-    return problem_response(request, status=400, detail="The request was refused.", code="bad_request")
+        return problem_response(request, status=413, detail=str(exc), code=ProblemCode.BODY_TOO_LARGE)
+    return problem_response(request, status=400, detail="The request was refused.", code=ProblemCode.BAD_REQUEST)
 
 
 @api.exception_handler(Exception)
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("unhandled error in API operation")
-    return problem_response(request, status=500, detail=INTERNAL_ERROR, code="internal_error")
+    return problem_response(request, status=500, detail=INTERNAL_ERROR, code=ProblemCode.INTERNAL_ERROR)

@@ -167,23 +167,8 @@ MEDIA_ROOT = VAR_DIR / "media"
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env.text("DJANGO_STATIC_ROOT", str(VAR_DIR / "static")))
 
+# File bytes go through app/files/storage (GCS when GCS_BUCKET is set, else MEDIA_ROOT).
 STORAGES: dict[str, dict[str, Any]] = {
-    "default": (
-        {
-            "BACKEND": "app.integrations.gcs.BucketStorage",
-            "OPTIONS": {"bucket_name": GCS_BUCKET, "file_overwrite": True},
-        }
-        if GCS_BUCKET
-        else {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {
-                "location": MEDIA_ROOT,
-                "file_permissions_mode": 0o640,
-                "directory_permissions_mode": 0o750,
-                "allow_overwrite": True,
-            },
-        }
-    ),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 

@@ -9,7 +9,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("api/", api.urls),
-    path("files/local/", include("app.files.urls")),
+    path("files/local/", include("app.files.storage.local_views")),
     path("admin/", admin.site.urls),
     # Our Google adapter (endpoints from settings, ID token always verified)
     # answers before allauth's own at the same paths.

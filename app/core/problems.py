@@ -1,11 +1,48 @@
 """RFC 9457 problem details: the one error shape of the API."""
 
+from enum import StrEnum
 from http import HTTPStatus
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+class ProblemCode(StrEnum):
+    """Every stable `code` the API answers with: the contract clients switch on."""
+
+    # Requests in general
+    BAD_REQUEST = "bad_request"
+    BODY_TOO_LARGE = "body_too_large"
+    MALFORMED_BODY = "malformed_body"
+    VALIDATION_FAILED = "validation_failed"
+    NOT_AUTHENTICATED = "not_authenticated"
+    NOT_FOUND = "not_found"
+    INTERNAL_ERROR = "internal_error"
+    # Accounts
+    INVALID_TOKEN_TTL = "invalid_token_ttl"
+    # Files: what is uploaded
+    INVALID_FILENAME = "invalid_filename"
+    INVALID_CHECKSUM = "invalid_checksum"
+    INVALID_CURSOR = "invalid_cursor"
+    EMPTY_FILE = "empty_file"
+    FILE_TOO_LARGE = "file_too_large"
+    QUOTA_EXCEEDED = "quota_exceeded"
+    TYPE_NOT_ALLOWED = "type_not_allowed"
+    TYPE_MISMATCH = "type_mismatch"
+    EXTENSION_MISMATCH = "extension_mismatch"
+    # Files: completing a direct upload
+    UPLOAD_MISSING = "upload_missing"
+    UPLOAD_EXPIRED = "upload_expired"
+    UPLOAD_GONE = "upload_gone"
+    ALREADY_UPLOADED = "already_uploaded"
+    SIZE_MISMATCH = "size_mismatch"
+    CHECKSUM_MISMATCH = "checksum_mismatch"
+    # Signed URLs (embedded mode's own)
+    SIGNED_URL_INVALID = "signed_url_invalid"
+    SIGNED_URL_EXPIRED = "signed_url_expired"
+    SIGNED_HEADERS_MISMATCH = "signed_headers_mismatch"
 
 
 class Problem(Exception):
@@ -33,10 +70,13 @@ class Problem(Exception):
         self.extra = extra or {}
 
 
+NOT_FOUND = "Not found."
+
+
 class NotFound(Problem):
     status = HTTPStatus.NOT_FOUND
 
-    def __init__(self, detail: str = "Not found.", *, code: str = "not_found") -> None:
+    def __init__(self, detail: str = NOT_FOUND, *, code: str = ProblemCode.NOT_FOUND) -> None:
         super().__init__(detail, code=code)
 
 

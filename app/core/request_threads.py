@@ -10,6 +10,7 @@ earlier requests, so the thread, and the database connection wrapper Django
 keeps per thread, live on.
 """
 
+from collections.abc import MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -32,7 +33,7 @@ class ReusedRequestThreads:
         self.idle_max = idle_max
         self._idle: list[ThreadPoolExecutor] = []
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -1,9 +1,9 @@
-"""What the app records: domain spans and metrics, and route names for spans and logs.
+"""What the app records: domain spans, and route names for spans, metrics and logs.
 
 `settings.OTEL_ENABLED` decides (an OTLP endpoint is set and `OTEL_SDK_DISABLED` is not true);
 then `app.config.asgi` calls `app.integrations.otel.instrument()` once per worker process, and
-the SDK reads its own `OTEL_*` variables. While telemetry is off the domain API below
-(`traced`, `upload_started`, ...) hits the OpenTelemetry API's no-op providers, and no
+the SDK reads its own `OTEL_*` variables. While telemetry is off, `traced` and the metrics each
+app records (app/files/metrics.py) hit the OpenTelemetry API's no-op providers, and no
 middleware or export thread exists.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
-from opentelemetry import metrics, trace
+from opentelemetry import trace
 from opentelemetry.trace import StatusCode
 
 from app.core.async_middleware import AsyncMiddleware
@@ -26,8 +26,6 @@ logger = logging.getLogger(__name__)
 
 INSTRUMENTATION_NAME = "app"
 DEFAULT_SERVICE_NAME = "overengineered-backend"
-# Problem codes that mean "over quota" (also counted as quota refusals).
-QUOTA_CODES = frozenset({"quota_exceeded"})
 # Route parameters that carry a capability (signed local URLs): never recorded.
 _SECRET_PARAMETER = "{token}"  # noqa: S105 - a route parameter name, not a secret
 # `<uuid:file_id>` and `<file_id>` in a Django route become `{file_id}`.
@@ -53,54 +51,16 @@ HTTP_METRIC_ATTRIBUTES = frozenset(
 type ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 
 _tracer = trace.get_tracer(INSTRUMENTATION_NAME)
-_meter = metrics.get_meter(INSTRUMENTATION_NAME)
-
-uploads_started = _meter.create_counter(
-    "app.uploads.started", unit="{upload}", description="Uploads begun (small or direct)."
-)
-uploads_completed = _meter.create_counter(
-    "app.uploads.completed", unit="{upload}", description="Uploads that became ready files."
-)
-uploads_rejected = _meter.create_counter(
-    "app.uploads.rejected", unit="{upload}", description="Upload requests refused, by problem code."
-)
-bytes_stored = _meter.create_counter(
-    "app.uploads.stored", unit="By", description="Bytes of uploads that became ready files."
-)
-quota_refusals = _meter.create_counter(
-    "app.quota.refusals", unit="{refusal}", description="Uploads refused for exceeding a quota."
-)
 
 
-# --- Domain API (cheap no-ops while telemetry is off) ------------------------
-
-
-def upload_started(*, kind: str, size: int) -> None:
-    """Counts an upload attempt; `kind` is `small` (through the API) or `direct`."""
-    uploads_started.add(1, {"kind": kind})
-    trace.get_current_span().set_attribute("app.upload.size", size)
-
-
-def upload_completed(*, kind: str, size: int) -> None:
-    """Counts an upload that became a ready file, and its bytes."""
-    uploads_completed.add(1, {"kind": kind})
-    bytes_stored.add(size, {"kind": kind})
-    trace.get_current_span().set_attribute("app.upload.size", size)
-
-
-def upload_rejected(*, reason: str) -> None:
-    uploads_rejected.add(1, {"reason": reason})
-    if reason in QUOTA_CODES:
-        quota_refusals.add(1)
-
-
-def traced[**P, R](name: str) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+def traced[**P, R](
+    name: str, *, on_problem: Callable[[Problem], None] | None = None
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
     """Runs an async service inside a span `name`, recording its outcome.
 
     A `Problem` is a refusal, not an error: the span gets `app.outcome=rejected` and the
-    problem code, and for `upload.*` spans the refusal is counted by reason.
+    problem code, and `on_problem` (if given) hears of it, to count refusals by reason.
     """
-    is_upload = name.startswith("upload.")
 
     def decorate(service: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         @functools.wraps(service)
@@ -110,8 +70,8 @@ def traced[**P, R](name: str) -> Callable[[Callable[P, Awaitable[R]]], Callable[
                     result = await service(*args, **kwargs)
                 except Problem as problem:
                     span.set_attributes({"app.outcome": "rejected", "app.reason": problem.code})
-                    if is_upload:
-                        upload_rejected(reason=problem.code)
+                    if on_problem is not None:
+                        on_problem(problem)
                     raise
                 except Exception as error:
                     span.set_attribute("app.outcome", "error")

@@ -4,12 +4,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
-from app.files import blobs
+from app.core import db
+from app.files.storage import in_storage_thread, storage
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +39,8 @@ async def _check(name: str, probe: Awaitable[object]) -> str | None:
 async def readyz(request: HttpRequest) -> JsonResponse:
     """Readiness: 200 when the database and the storage answer, else 503 naming what failed."""
     results = await asyncio.gather(
-        _check("database", sync_to_async(_database_answers)()),
-        _check("storage", asyncio.to_thread(blobs.ping)),
+        _check("database", db.read(_database_answers)),
+        _check("storage", in_storage_thread(storage().ping)),
     )
     failed = [name for name in results if name is not None]
     if failed:

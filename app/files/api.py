@@ -11,8 +11,8 @@ from pydantic import Field
 
 from app.accounts.auth import authenticated_user
 from app.files import selectors, services
-from app.files.blobs import attachment_header
 from app.files.schemas import FileOut, FilePageOut, UploadStartIn, UploadStartOut
+from app.files.storage import download_headers
 
 router = Router(tags=["files"])
 
@@ -34,7 +34,7 @@ async def file_list(request: HttpRequest, params: Query[PageParams]) -> object:
 
 @router.get("/files/{file_id}", response=FileOut, summary="One file's metadata")
 async def file_get(request: HttpRequest, file_id: uuid.UUID) -> object:
-    return await selectors.file_get(owner=authenticated_user(request), file_id=file_id)
+    return await selectors.file_owned(owner=authenticated_user(request), file_id=file_id)
 
 
 @router.get(
@@ -45,9 +45,8 @@ async def file_get(request: HttpRequest, file_id: uuid.UUID) -> object:
 async def file_download(request: HttpRequest, file_id: uuid.UUID) -> HttpResponse:
     file, url = await services.file_download_url(owner=authenticated_user(request), file_id=file_id)
     response = HttpResponseRedirect(url)
-    response["Content-Disposition"] = attachment_header(file.filename)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store"
+    for header, value in download_headers(file.filename).items():
+        response[header] = value
     return response
 
 

@@ -7,8 +7,8 @@ from itertools import batched
 
 from django.utils import timezone
 
-from app.files import blobs
 from app.files.models import File
+from app.files.storage import storage
 
 logger = logging.getLogger(__name__)
 
@@ -28,13 +28,14 @@ class CleanupReport:
 def cleanup_run(*, dry_run: bool = False) -> CleanupReport:
     """Deletes expired pending uploads (object and row) and objects no file row knows."""
     now = timezone.now()
+    objects = storage()
     expired = list(File.objects.filter(status=File.Status.PENDING, expires_at__lte=now))
     for file in expired:
         if not dry_run:
-            blobs.delete(file.storage_key)
+            objects.delete(file.storage_key)
             file.delete()
     orphans = 0
-    for batch in batched(blobs.listing("uploads/"), ORPHAN_CHECK_BATCH):
+    for batch in batched(objects.listing("uploads/"), ORPHAN_CHECK_BATCH):
         known = set(
             File.objects.filter(storage_key__in=[key for key, _ in batch]).values_list("storage_key", flat=True)
         )
@@ -43,7 +44,7 @@ def cleanup_run(*, dry_run: bool = False) -> CleanupReport:
                 continue
             orphans += 1
             if not dry_run:
-                blobs.delete(key)
+                objects.delete(key)
     report = CleanupReport(expired_uploads=len(expired), orphan_objects=orphans)
     logger.info(
         "cleanup finished",

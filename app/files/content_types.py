@@ -1,6 +1,6 @@
 """What a file is, decided from its first bytes, and what we accept."""
 
-from app.core.problems import Problem
+from app.core.problems import Problem, ProblemCode
 from app.files.filenames import filename_extension
 
 # How many leading bytes decide the type.
@@ -91,7 +91,7 @@ def declared_type_check(declared: str) -> str:
     if content_type not in ALLOWED_TYPES:
         raise Problem(
             TYPE_NOT_ALLOWED.format(content_type=content_type or "(none)", allowed=_allowed()),
-            code="type_not_allowed",
+            code=ProblemCode.TYPE_NOT_ALLOWED,
             status=415,
         )
     return content_type
@@ -101,11 +101,11 @@ def content_check(*, head: bytes, is_whole: bool, declared: str | None, filename
     """The sniffed type, once it is allowed and agrees with the declaration and extension."""
     sniffed = sniff(head, is_whole=is_whole)
     if sniffed is None:
-        raise Problem(TYPE_UNRECOGNISED.format(allowed=_allowed()), code="type_not_allowed", status=415)
+        raise Problem(TYPE_UNRECOGNISED.format(allowed=_allowed()), code=ProblemCode.TYPE_NOT_ALLOWED, status=415)
     if declared is not None and declared_type_normalise(declared) != sniffed:
         raise Problem(
             TYPE_MISMATCH.format(sniffed=sniffed, declared=declared_type_normalise(declared)),
-            code="type_mismatch",
+            code=ProblemCode.TYPE_MISMATCH,
             status=422,
         )
     extension_check(filename, sniffed)
@@ -118,7 +118,7 @@ def extension_check(filename: str, content_type: str) -> None:
     if extension is not None and extension not in EXTENSIONS[content_type]:
         raise Problem(
             EXTENSION_MISMATCH.format(extension=extension, content_type=content_type),
-            code="extension_mismatch",
+            code=ProblemCode.EXTENSION_MISMATCH,
             status=422,
         )
 

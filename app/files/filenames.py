@@ -2,7 +2,7 @@
 
 import unicodedata
 
-from app.core.problems import Problem
+from app.core.problems import Problem, ProblemCode
 
 MAX_FILENAME_BYTES = 255
 
@@ -24,15 +24,15 @@ def filename_clean(raw: str) -> str:
     """The filename as stored: NFC-normalised and trimmed, or a 400 problem."""
     name = unicodedata.normalize("NFC", raw).strip()
     if not name:
-        raise Problem(FILENAME_EMPTY, code="invalid_filename")
+        raise Problem(FILENAME_EMPTY, code=ProblemCode.INVALID_FILENAME)
     if "/" in name or "\\" in name:
-        raise Problem(FILENAME_HAS_PATH, code="invalid_filename")
+        raise Problem(FILENAME_HAS_PATH, code=ProblemCode.INVALID_FILENAME)
     if name in {".", ".."}:
-        raise Problem(FILENAME_RESERVED, code="invalid_filename")
+        raise Problem(FILENAME_RESERVED, code=ProblemCode.INVALID_FILENAME)
     if any(_is_forbidden_character(character) for character in name):
-        raise Problem(FILENAME_HAS_CONTROL, code="invalid_filename")
+        raise Problem(FILENAME_HAS_CONTROL, code=ProblemCode.INVALID_FILENAME)
     if len(name.encode()) > MAX_FILENAME_BYTES:
-        raise Problem(FILENAME_TOO_LONG, code="invalid_filename")
+        raise Problem(FILENAME_TOO_LONG, code=ProblemCode.INVALID_FILENAME)
     return name
 
 

@@ -1,25 +1,18 @@
 """Per-user quota, checked under a lock on the owner's row so that concurrent
-uploads cannot together exceed it. These run inside `transaction.atomic`,
-which Django offers only to synchronous code: call them via `sync_to_async`."""
+uploads cannot together exceed it. The checks run inside a transaction:
+call them from a function passed to `app.core.db.write`."""
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet, Sum
 
-from app.core.problems import Problem
+from app.core.problems import Problem, ProblemCode
 from app.files.models import File
 
 QUOTA_BYTES_EXCEEDED = "This upload would exceed your storage quota of {limit} bytes ({left} left)."
 QUOTA_COUNT_EXCEEDED = "You already have the maximum of {limit} files."
-
-
-@dataclass(frozen=True)
-class Usage:
-    bytes_used: int
-    files_used: int
 
 
 def _live(now: datetime) -> Q:
@@ -47,7 +40,7 @@ def quota_check(owner_id: object, now: datetime, *, size: int, excluding: object
     if files_used + 1 > settings.FILES_QUOTA_COUNT:
         raise Problem(
             QUOTA_COUNT_EXCEEDED.format(limit=settings.FILES_QUOTA_COUNT),
-            code="quota_exceeded",
+            code=ProblemCode.QUOTA_EXCEEDED,
             status=413,
         )
     if bytes_used + size > settings.FILES_QUOTA_BYTES:
@@ -56,6 +49,6 @@ def quota_check(owner_id: object, now: datetime, *, size: int, excluding: object
                 limit=settings.FILES_QUOTA_BYTES,
                 left=max(settings.FILES_QUOTA_BYTES - bytes_used, 0),
             ),
-            code="quota_exceeded",
+            code=ProblemCode.QUOTA_EXCEEDED,
             status=413,
         )

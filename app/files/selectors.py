@@ -1,4 +1,4 @@
-"""Reads for files: one file, a page of files, quota usage."""
+"""Reads for files: one owned file, a page of files, quota usage."""
 
 import base64
 import binascii
@@ -11,12 +11,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from app.accounts.models import User
-from app.core.db import in_db_thread
-from app.core.problems import NotFound, Problem
+from app.core import db
+from app.core.problems import NotFound, Problem, ProblemCode
 from app.files.models import File
 from app.files.quota import USAGE_AGGREGATES, live_files
 
 CURSOR_INVALID = "The cursor is not one this API returned."
+FILE_NOT_FOUND = "No such file."
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,9 @@ def cursor_decode(cursor: str) -> tuple[datetime, uuid.UUID]:
         created_at, file_id = raw.split("|")
         parsed, parsed_id = datetime.fromisoformat(created_at), uuid.UUID(file_id)
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise Problem(CURSOR_INVALID, code="invalid_cursor", status=400) from None
+        raise Problem(CURSOR_INVALID, code=ProblemCode.INVALID_CURSOR) from None
     if parsed.tzinfo is None:
-        raise Problem(CURSOR_INVALID, code="invalid_cursor", status=400)
+        raise Problem(CURSOR_INVALID, code=ProblemCode.INVALID_CURSOR)
     return parsed, parsed_id
 
 
@@ -57,21 +58,26 @@ async def file_list(*, owner: User, limit: int, cursor: str | None) -> FilePage:
         created_at, file_id = cursor_decode(cursor)
         files = files.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=file_id))
     page = files.order_by("-created_at", "-id")[: limit + 1]
-    rows = await in_db_thread(lambda: list(page))
+    rows = await db.read(lambda: list(page))
     has_more = len(rows) > limit
     items = rows[:limit]
     return FilePage(items=items, next_cursor=cursor_encode(items[-1]) if has_more else None)
 
 
-async def file_get(*, owner: User, file_id: uuid.UUID) -> File:
-    file = await in_db_thread(File.objects.filter(id=file_id, owner_id=owner.id).first)
+async def file_owned(*, owner: User, file_id: uuid.UUID) -> File:
+    """The owner's file with this id, in any state; another user's answers 404 as a missing one does."""
+    file = await db.read(File.objects.filter(id=file_id, owner_id=owner.id).first)
     if file is None:
-        raise NotFound("No such file.")
+        raise NotFound(FILE_NOT_FOUND)
     return file
 
 
+async def file_by_storage_key(key: str) -> File | None:
+    return await db.read(File.objects.filter(storage_key=key).first)
+
+
 async def quota_get(*, owner: User) -> Quota:
-    row = await live_files(owner.id, timezone.now()).aaggregate(**USAGE_AGGREGATES)
+    row = await db.read(lambda: live_files(owner.id, timezone.now()).aggregate(**USAGE_AGGREGATES))
     return Quota(
         bytes_used=row["bytes_used"] or 0,
         bytes_limit=settings.FILES_QUOTA_BYTES,

@@ -3,7 +3,6 @@
 Every rejection removes what was stored and raises a `Problem` naming the reason.
 """
 
-import asyncio
 import base64
 import binascii
 import logging
@@ -11,39 +10,40 @@ import uuid
 from datetime import datetime, timedelta
 from typing import IO
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
 from django.utils import timezone
 
 from app.accounts.models import User
-from app.core import telemetry
-from app.core.problems import NotFound, Problem
-from app.files import blobs
+from app.core import db, telemetry
+from app.core.problems import NotFound, Problem, ProblemCode
+from app.files import metrics
 from app.files.content_types import SNIFF_BYTES, content_check, declared_type_check, extension_check
 from app.files.filenames import filename_clean
 from app.files.models import File
 from app.files.quota import owner_lock, quota_check
+from app.files.selectors import FILE_NOT_FOUND, file_by_storage_key, file_owned
+from app.files.storage import Readable, UploadTarget, in_storage_thread, md5_b64_of, storage, storage_key
+from app.integrations import cloud_cdn
 
 logger = logging.getLogger(__name__)
 
-FILE_NOT_FOUND = "No such file."
 FILE_EMPTY = "The file is empty."
 FILE_TOO_LARGE = "The file is {size} bytes; the limit here is {limit} bytes."
 CHECKSUM_MALFORMED = "checksum must be the base64 MD5 of the content (24 characters)."
 UPLOAD_NOT_ARRIVED = "The upload has not arrived yet; PUT the bytes to upload_url first."
 UPLOAD_EXPIRED = "The upload expired before it was completed."
+UPLOAD_GONE = "This upload no longer exists."
+ALREADY_UPLOADED = "The bytes for this upload have already been received."
 SIZE_MISMATCH = "The upload is {actual} bytes, but {declared} were declared."
 CHECKSUM_MISMATCH = "The upload's MD5 does not match the declared checksum."
-NOT_PENDING = "This file is not awaiting an upload."
 
 
 def _size_check(size: int, *, limit: int) -> None:
     if size <= 0:
-        raise Problem(FILE_EMPTY, code="empty_file", status=422)
+        raise Problem(FILE_EMPTY, code=ProblemCode.EMPTY_FILE, status=422)
     if size > limit:
-        raise Problem(FILE_TOO_LARGE.format(size=size, limit=limit), code="file_too_large", status=413)
+        raise Problem(FILE_TOO_LARGE.format(size=size, limit=limit), code=ProblemCode.FILE_TOO_LARGE, status=413)
 
 
 def _checksum_check(checksum: str | None) -> str:
@@ -54,40 +54,42 @@ def _checksum_check(checksum: str | None) -> str:
     except binascii.Error:
         raw = b""
     if len(raw) != 16:
-        raise Problem(CHECKSUM_MALFORMED, code="invalid_checksum", status=422)
+        raise Problem(CHECKSUM_MALFORMED, code=ProblemCode.INVALID_CHECKSUM, status=422)
     return checksum
 
 
-def _reserve(*, owner_id: uuid.UUID, file: File) -> File:
-    now = timezone.now()
-    with transaction.atomic():
-        owner_lock(owner_id)
-        quota_check(owner_id, now, size=file.size)
-        file.save(force_insert=True)
-    return file
+def _reserve(file: File) -> None:
+    """Inserts the pending file if the owner's quota has room for it. Call through `db.write`."""
+    owner_lock(file.owner_id)
+    quota_check(file.owner_id, timezone.now(), size=file.size)
+    file.save(force_insert=True)
 
 
-def _mark_ready(*, file: File, checksum_md5: str) -> File:
-    now = timezone.now()
-    with transaction.atomic():
-        owner_lock(file.owner_id)
-        current = File.objects.select_for_update().get(id=file.id)
-        if current.status == File.Status.READY:
-            return current
-        # Again at completion: other uploads may have completed meanwhile.
-        quota_check(file.owner_id, now, size=file.size, excluding=file.id)
-        current.status = File.Status.READY
-        current.checksum_md5 = checksum_md5
-        current.completed_at = now
-        current.expires_at = None
-        current.save(update_fields=["status", "checksum_md5", "completed_at", "expires_at"])
+def _mark_ready(file: File, checksum_md5: str) -> File:
+    """The file, now ready, if the quota still holds it. Call through `db.write`."""
+    owner_lock(file.owner_id)
+    current = File.objects.select_for_update().get(id=file.id)
+    if current.status == File.Status.READY:
         return current
+    now = timezone.now()
+    # Again at completion: other uploads may have completed meanwhile.
+    quota_check(file.owner_id, now, size=file.size, excluding=file.id)
+    current.status = File.Status.READY
+    current.checksum_md5 = checksum_md5
+    current.completed_at = now
+    current.expires_at = None
+    current.save(update_fields=["status", "checksum_md5", "completed_at", "expires_at"])
+    return current
+
+
+async def _forget(file: File) -> None:
+    await db.write(File.objects.filter(id=file.id).delete)
 
 
 async def _discard(file: File) -> None:
     """Removes the object first, then the row: a failure leaves a row the cleanup finds."""
-    await asyncio.to_thread(blobs.delete, file.storage_key)
-    await File.objects.filter(id=file.id).adelete()
+    await in_storage_thread(storage().delete, file.storage_key)
+    await _forget(file)
 
 
 async def _reject(file: File, problem: Problem) -> Problem:
@@ -102,7 +104,7 @@ def _new_file(*, owner: User, filename: str, content_type: str, size: int, check
     return File(
         id=file_id,
         owner=owner,
-        storage_key=blobs.storage_key(owner_id=owner.id, file_id=file_id),
+        storage_key=storage_key(owner_id=owner.id, file_id=file_id),
         filename=filename,
         content_type=content_type,
         size=size,
@@ -117,43 +119,38 @@ def _read_head_and_md5(stream: IO[bytes]) -> tuple[bytes, str]:
     stream.seek(0)
     head = stream.read(SNIFF_BYTES)
     stream.seek(0)
-    md5 = blobs.md5_b64_of(stream)
+    md5 = md5_b64_of(stream)
     stream.seek(0)
     return head, md5
 
 
-@telemetry.traced("upload.small")
+@telemetry.traced("upload.small", on_problem=metrics.upload_rejected)
 async def file_upload(*, owner: User, upload: UploadedFile) -> File:
     """The small-upload path: the multipart body was spooled to disk by Django."""
     size = upload.size or 0
-    telemetry.upload_started(kind="small", size=size)
+    metrics.upload_started(kind="small", size=size)
     _size_check(size, limit=min(settings.FILES_SMALL_UPLOAD_MAX_BYTES, settings.FILES_MAX_BYTES))
     filename = filename_clean(upload.name or "")
-    head, md5 = await asyncio.to_thread(_read_head_and_md5, upload.file)
+    head, md5 = await in_storage_thread(_read_head_and_md5, upload.file)
     declared = upload.content_type
     if declared in (None, "", "application/octet-stream"):
         declared = None  # a client that did not say; the content decides
     content_type = content_check(head=head, is_whole=size <= SNIFF_BYTES, declared=declared, filename=filename)
     file = _new_file(owner=owner, filename=filename, content_type=content_type, size=size, checksum=md5)
-    await sync_to_async(_reserve)(owner_id=owner.id, file=file)
+    await db.write(lambda: _reserve(file))
     try:
-        await asyncio.to_thread(
-            blobs.save,
-            file.storage_key,
-            upload.file,
-            size=size,
-            content_type=content_type,
-            filename=filename,
+        await in_storage_thread(
+            storage().write, file.storage_key, upload.file, size=size, content_type=content_type, filename=filename
         )
-        ready = await sync_to_async(_mark_ready)(file=file, checksum_md5=md5)
+        ready = await db.write(lambda: _mark_ready(file, md5))
     except BaseException:
         await _discard(file)
         raise
-    telemetry.upload_completed(kind="small", size=size)
+    metrics.upload_completed(kind="small", size=size)
     return ready
 
 
-@telemetry.traced("upload.start")
+@telemetry.traced("upload.start", on_problem=metrics.upload_rejected)
 async def upload_start(
     *,
     owner: User,
@@ -162,20 +159,20 @@ async def upload_start(
     content_type: str,
     checksum: str | None,
     resumable: bool,
-) -> tuple[File, blobs.UploadTarget, datetime]:
+) -> tuple[File, UploadTarget, datetime]:
     """Reserves quota for a direct upload and returns where to PUT the bytes."""
-    telemetry.upload_started(kind="direct", size=size)
+    metrics.upload_started(kind="direct", size=size)
     _size_check(size, limit=settings.FILES_MAX_BYTES)
     clean_name = filename_clean(filename)
     normalised_type = declared_type_check(content_type)
     extension_check(clean_name, normalised_type)
     md5 = _checksum_check(checksum)
     file = _new_file(owner=owner, filename=clean_name, content_type=normalised_type, size=size, checksum=md5)
-    await sync_to_async(_reserve)(owner_id=owner.id, file=file)
+    await db.write(lambda: _reserve(file))
     url_expires_at = timezone.now() + timedelta(seconds=settings.FILES_UPLOAD_URL_TTL_SECONDS)
     try:
-        target = await asyncio.to_thread(
-            blobs.upload_target,
+        target = await in_storage_thread(
+            storage().upload_target,
             key=file.storage_key,
             size=size,
             content_type=normalised_type,
@@ -184,42 +181,47 @@ async def upload_start(
             resumable=resumable,
         )
     except BaseException:
-        await File.objects.filter(id=file.id).adelete()
+        await _forget(file)
         raise
     logger.info("upload started", extra={"file_id": str(file.id), "size": size})
     return file, target, url_expires_at
 
 
-async def _owned(*, owner: User, file_id: uuid.UUID) -> File:
-    file = await File.objects.filter(id=file_id, owner=owner).afirst()
+async def upload_receive(*, key: str, stream: Readable, size: int) -> None:
+    """Stores the bytes of a pending direct upload, once (embedded mode's signed PUT)."""
+    file = await file_by_storage_key(key)
     if file is None:
-        raise NotFound(FILE_NOT_FOUND)
-    return file
+        raise Problem(UPLOAD_GONE, code=ProblemCode.UPLOAD_GONE, status=410)
+    if file.status != File.Status.PENDING or await in_storage_thread(storage().info, key) is not None:
+        raise Problem(ALREADY_UPLOADED, code=ProblemCode.ALREADY_UPLOADED, status=409)
+    await in_storage_thread(
+        storage().write, key, stream, size=size, content_type=file.content_type, filename=file.filename
+    )
 
 
-@telemetry.traced("upload.complete")
+@telemetry.traced("upload.complete", on_problem=metrics.upload_rejected)
 async def upload_complete(*, owner: User, file_id: uuid.UUID) -> File:
     """Verifies the uploaded object against the declaration; the file becomes ready or is removed."""
-    file = await _owned(owner=owner, file_id=file_id)
+    file = await file_owned(owner=owner, file_id=file_id)
     if file.status == File.Status.READY:
         return file
     if file.expires_at is not None and file.expires_at <= timezone.now():
-        raise await _reject(file, Problem(UPLOAD_EXPIRED, code="upload_expired", status=410))
-    found = await asyncio.to_thread(blobs.info, file.storage_key)
+        raise await _reject(file, Problem(UPLOAD_EXPIRED, code=ProblemCode.UPLOAD_EXPIRED, status=410))
+    found = await in_storage_thread(storage().info, file.storage_key)
     if found is None:
-        raise Problem(UPLOAD_NOT_ARRIVED, code="upload_missing", status=409)
+        raise Problem(UPLOAD_NOT_ARRIVED, code=ProblemCode.UPLOAD_MISSING, status=409)
     if found.size != file.size:
         raise await _reject(
             file,
             Problem(
                 SIZE_MISMATCH.format(actual=found.size, declared=file.size),
-                code="size_mismatch",
+                code=ProblemCode.SIZE_MISMATCH,
                 status=422,
             ),
         )
     if file.checksum_md5 and found.md5_b64 != file.checksum_md5:
-        raise await _reject(file, Problem(CHECKSUM_MISMATCH, code="checksum_mismatch", status=422))
-    head = await asyncio.to_thread(blobs.read_head, file.storage_key, SNIFF_BYTES)
+        raise await _reject(file, Problem(CHECKSUM_MISMATCH, code=ProblemCode.CHECKSUM_MISMATCH, status=422))
+    head = await in_storage_thread(storage().read_head, file.storage_key, SNIFF_BYTES)
     try:
         content_check(
             head=head,
@@ -227,36 +229,40 @@ async def upload_complete(*, owner: User, file_id: uuid.UUID) -> File:
             declared=file.content_type,
             filename=file.filename,
         )
-        await asyncio.to_thread(
-            blobs.metadata_set,
-            file.storage_key,
-            content_type=file.content_type,
-            filename=file.filename,
+        await in_storage_thread(
+            storage().describe, file.storage_key, content_type=file.content_type, filename=file.filename
         )
-        ready = await sync_to_async(_mark_ready)(file=file, checksum_md5=found.md5_b64 or "")
+        ready = await db.write(lambda: _mark_ready(file, found.md5_b64 or ""))
     except Problem as problem:
         raise await _reject(file, problem) from None
     logger.info("upload completed", extra={"file_id": str(file.id), "size": file.size})
-    telemetry.upload_completed(kind="direct", size=file.size)
+    metrics.upload_completed(kind="direct", size=file.size)
     return ready
 
 
 async def file_delete(*, owner: User, file_id: uuid.UUID) -> None:
-    file = await _owned(owner=owner, file_id=file_id)
+    file = await file_owned(owner=owner, file_id=file_id)
     await _discard(file)
+
+
+def _download_url(file: File, expires_at: datetime) -> str:
+    if settings.CDN_BASE_URL:
+        # Cloud CDN in front of the bucket: its own signature scheme, and cached at the edge.
+        return cloud_cdn.cdn_url_sign(
+            f"{settings.CDN_BASE_URL.rstrip('/')}/{file.storage_key}",
+            key_name=settings.CDN_SIGNING_KEY_NAME,
+            key_b64=settings.CDN_SIGNING_KEY,
+            expires_at=expires_at,
+        )
+    return storage().download_url(
+        key=file.storage_key, filename=file.filename, content_type=file.content_type, expires_at=expires_at
+    )
 
 
 @telemetry.traced("download.sign")
 async def file_download_url(*, owner: User, file_id: uuid.UUID) -> tuple[File, str]:
-    file = await _owned(owner=owner, file_id=file_id)
+    file = await file_owned(owner=owner, file_id=file_id)
     if file.status != File.Status.READY:
         raise NotFound(FILE_NOT_FOUND)
     expires_at = timezone.now() + timedelta(seconds=settings.FILES_DOWNLOAD_URL_TTL_SECONDS)
-    url = await asyncio.to_thread(
-        blobs.download_url,
-        key=file.storage_key,
-        filename=file.filename,
-        content_type=file.content_type,
-        expires_at=expires_at,
-    )
-    return file, url
+    return file, await in_storage_thread(_download_url, file, expires_at)

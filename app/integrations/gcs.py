@@ -1,30 +1,36 @@
-"""Google Cloud Storage: the client, object metadata and V4 signed URLs.
+"""Google Cloud Storage: the client, its retry and timeout policy, and V4 signed URLs.
 
 `google.cloud.storage` costs about 200 ms to import, so it is imported only
 when a GCS call is made, never at start-up in embedded mode.
 """
 
 import os
-from collections.abc import Iterable, Iterator
-from contextlib import suppress
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol, cast
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
-from storages.backends.gcloud import GoogleCloudStorage
 
 if TYPE_CHECKING:
+    from google.api_core.retry import Retry
     from google.cloud.storage import Client
 
 # The emulator's host, set by the standard variable the client library reads.
 EMULATOR_VARIABLE = "STORAGE_EMULATOR_HOST"
 NO_RESUMABLE_SESSION = "GCS answered no resumable upload session URI for {key!r}"
 
+# (connect, read) for each HTTP request. The library's defaults wait 60 s for
+# a read, and retry connection errors for up to 120 s: far longer than any
+# request that waits on the answer.
+REQUEST_TIMEOUT_SECONDS = (3.05, 20.0)
+# How long one call keeps retrying transient errors (429, 5xx, resets), in all.
+RETRY_DEADLINE_SECONDS = 10.0
+
 
 # google-cloud-storage has no type annotations: these protocols type the part of it used here.
-class _Blob(Protocol):
+class Blob(Protocol):
     name: str
     content_type: str | None
     content_disposition: str | None
@@ -36,9 +42,12 @@ class _Blob(Protocol):
     @property
     def updated(self) -> datetime | None: ...
 
-    def download_as_bytes(self, *, start: int, end: int) -> bytes: ...
-    def patch(self) -> None: ...
-    def delete(self) -> None: ...
+    def upload_from_file(
+        self, file_obj: Any, *, size: int, content_type: str, retry: "Retry", timeout: tuple[float, float]
+    ) -> None: ...
+    def download_as_bytes(self, *, start: int, end: int, retry: "Retry", timeout: tuple[float, float]) -> bytes: ...
+    def patch(self, *, retry: "Retry", timeout: tuple[float, float]) -> None: ...
+    def delete(self, *, retry: "Retry", timeout: tuple[float, float]) -> None: ...
     def generate_signed_url(
         self,
         *,
@@ -51,19 +60,27 @@ class _Blob(Protocol):
         api_access_endpoint: str | None,
         **signing: Any,
     ) -> str: ...
-    def create_resumable_upload_session(self, *, content_type: str, size: int) -> str | None: ...
+    def create_resumable_upload_session(
+        self, *, content_type: str, size: int, retry: "Retry", timeout: tuple[float, float]
+    ) -> str | None: ...
 
 
-class _Bucket(Protocol):
-    def blob(self, blob_name: str) -> _Blob: ...
-    def get_blob(self, blob_name: str) -> _Blob | None: ...
+class Bucket(Protocol):
+    def blob(self, blob_name: str) -> Blob: ...
+    def get_blob(self, blob_name: str, *, retry: "Retry", timeout: tuple[float, float]) -> Blob | None: ...
 
 
 class _Client(Protocol):
-    def bucket(self, bucket_name: str) -> _Bucket: ...
+    def bucket(self, bucket_name: str) -> Bucket: ...
     def list_blobs(
-        self, bucket_or_name: str, *, prefix: str | None = None, max_results: int | None = None
-    ) -> Iterable[_Blob]: ...
+        self,
+        bucket_or_name: str,
+        *,
+        prefix: str | None = None,
+        max_results: int | None = None,
+        retry: "Retry",
+        timeout: tuple[float, float],
+    ) -> Iterable[Blob]: ...
 
 
 class _SigningIdentity(Protocol):
@@ -71,19 +88,6 @@ class _SigningIdentity(Protocol):
 
     service_account_email: str
     token: str
-
-
-@dataclass(frozen=True)
-class ObjectInfo:
-    size: int
-    md5_b64: str | None
-
-
-@dataclass(frozen=True)
-class SignedRequest:
-    url: str
-    method: str
-    headers: dict[str, str]
 
 
 @cache
@@ -97,66 +101,24 @@ def client() -> "Client":
     return storage.Client(project=settings.GCS_PROJECT)
 
 
-def _typed_client() -> _Client:
+def typed_client() -> _Client:
     return cast(_Client, client())
 
 
-def bucket() -> _Bucket:
-    return _typed_client().bucket(settings.GCS_BUCKET)
+def bucket(name: str) -> Bucket:
+    return typed_client().bucket(name)
 
 
-def _blob(key: str) -> _Blob:
-    return bucket().blob(key)
+@cache
+def retry() -> "Retry":
+    """The library's own retry policy (idempotent calls, transient errors), bounded in time."""
+    from google.cloud.storage.retry import DEFAULT_RETRY
+
+    return DEFAULT_RETRY.with_timeout(RETRY_DEADLINE_SECONDS)
 
 
-class BucketStorage(GoogleCloudStorage):
-    """django-storages' GCS backend, sharing this module's client."""
-
-    @property
-    def client(self) -> "Client":
-        return client()
-
-
-def object_info(key: str) -> ObjectInfo | None:
-    blob = bucket().get_blob(key)
-    if blob is None:
-        return None
-    return ObjectInfo(size=int(blob.size or 0), md5_b64=blob.md5_hash)
-
-
-def object_head(key: str, length: int) -> bytes:
-    """Up to `length` leading bytes of the object."""
-    from google.api_core.exceptions import RequestRangeNotSatisfiable
-
-    try:
-        return _blob(key).download_as_bytes(start=0, end=length - 1)
-    except RequestRangeNotSatisfiable:
-        return b""  # an empty object has no byte 0
-
-
-def object_metadata_set(key: str, *, content_type: str, content_disposition: str) -> None:
-    blob = _blob(key)
-    blob.content_type = content_type
-    blob.content_disposition = content_disposition
-    blob.patch()
-
-
-def object_delete(key: str) -> None:
-    from google.api_core.exceptions import NotFound
-
-    with suppress(NotFound):
-        _blob(key).delete()
-
-
-def object_listing(prefix: str) -> Iterator[tuple[str, datetime | None]]:
-    """Each object's key and last update, from the listing itself (no request per object)."""
-    for blob in _typed_client().list_blobs(settings.GCS_BUCKET, prefix=prefix):
-        yield blob.name, blob.updated
-
-
-def ping() -> None:
-    """Raises unless the bucket answers a listing."""
-    next(iter(_typed_client().list_blobs(settings.GCS_BUCKET, max_results=1)), None)
+def is_emulated() -> bool:
+    return bool(os.environ.get(EMULATOR_VARIABLE))
 
 
 def _signing_arguments() -> dict[str, Any]:
@@ -180,17 +142,17 @@ def _signing_arguments() -> dict[str, Any]:
 
 
 def signed_url(
-    key: str,
+    blob: Blob,
     *,
     method: str,
     expires_at: datetime,
     headers: dict[str, str] | None = None,
     response_type: str | None = None,
     response_disposition: str | None = None,
-) -> SignedRequest:
+) -> str:
     """A V4 signed URL; `headers` are bound into the signature and must be sent."""
     endpoint = settings.GCS_PUBLIC_ENDPOINT or os.environ.get(EMULATOR_VARIABLE) or None
-    url = _blob(key).generate_signed_url(
+    return blob.generate_signed_url(
         version="v4",
         expiration=expires_at,
         method=method,
@@ -200,12 +162,26 @@ def signed_url(
         api_access_endpoint=endpoint,
         **_signing_arguments(),
     )
-    return SignedRequest(url=url, method=method, headers=dict(headers or {}))
 
 
-def resumable_session(key: str, *, content_type: str, size: int) -> str:
-    """A resumable upload session URI; the URI itself authorises the upload."""
-    session = _blob(key).create_resumable_upload_session(content_type=content_type, size=size)
+def resumable_session(blob: Blob, *, content_type: str, size: int) -> str:
+    """A resumable upload session URI; the URI itself authorises the upload.
+
+    An emulator answers with its own address (compose: `http://gcs:9023/...`),
+    which only its peers can reach; with GCS_PUBLIC_ENDPOINT set the session
+    is handed out on that endpoint instead, as signed URLs are.
+    """
+    session = blob.create_resumable_upload_session(
+        content_type=content_type, size=size, retry=retry(), timeout=REQUEST_TIMEOUT_SECONDS
+    )
     if session is None:
-        raise RuntimeError(NO_RESUMABLE_SESSION.format(key=key))
+        raise RuntimeError(NO_RESUMABLE_SESSION.format(key=blob.name))
+    if is_emulated() and settings.GCS_PUBLIC_ENDPOINT:
+        return public_origin(session, settings.GCS_PUBLIC_ENDPOINT)
     return session
+
+
+def public_origin(url: str, public_endpoint: str) -> str:
+    """`url` with its scheme and host replaced by `public_endpoint`'s, and that endpoint's path put in front."""
+    parts, public = urlsplit(url), urlsplit(public_endpoint)
+    return urlunsplit((public.scheme, public.netloc, public.path.rstrip("/") + parts.path, parts.query, ""))

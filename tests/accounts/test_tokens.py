@@ -14,7 +14,9 @@ from django.utils import timezone
 
 from app.accounts.models import ApiToken, User
 from app.config.api import api
+from app.core.problems import ProblemCode
 from tests.accounts.conftest import browser, csrf_token
+from tests.support.api import generic
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +117,7 @@ def test_token_lifetime_is_bounded(alice: User) -> None:
         headers={"X-CSRFToken": csrf_token(client)},
     )
     assert too_long.status_code == 422
-    assert too_long.json()["code"] == "invalid_token_ttl"
+    assert too_long.json()["code"] == ProblemCode.INVALID_TOKEN_TTL
 
 
 def test_revoked_token_stops_working(alice: User) -> None:
@@ -173,17 +175,17 @@ def test_every_api_operation_is_covered() -> None:
 def test_every_api_route_takes_a_bearer_token_and_refuses_anonymous_callers(
     method: str, path: str, alice: User
 ) -> None:
-    anonymous = Client(enforce_csrf_checks=True).generic(method, path)
+    anonymous = generic(Client(enforce_csrf_checks=True), method, path)
     assert anonymous.status_code == 401, anonymous.content
     assert anonymous.headers["WWW-Authenticate"] == "Bearer"
     assert anonymous.headers["Content-Type"] == "application/problem+json"
 
     revoked = create_token(session_of(alice))
     ApiToken.objects.filter(id=revoked["id"]).update(revoked_at=timezone.now())
-    assert bearer(revoked["token"]).generic(method, path).status_code == 401
-    assert bearer("oeb_" + "x" * 43).generic(method, path).status_code == 401
+    assert generic(bearer(revoked["token"]), method, path).status_code == 401
+    assert generic(bearer("oeb_" + "x" * 43), method, path).status_code == 401
 
-    valid = bearer(create_token(session_of(alice))["token"]).generic(method, path)
+    valid = generic(bearer(create_token(session_of(alice))["token"]), method, path)
     if path.startswith(TOKENS):
         assert valid.status_code == 401, "token routes take the session only"
     else:
@@ -194,9 +196,9 @@ def test_every_api_route_takes_a_bearer_token_and_refuses_anonymous_callers(
 def test_every_unsafe_api_route_needs_csrf_with_a_session(method: str, path: str, alice: User) -> None:
     client = browser()
     client.force_login(alice)
-    response = client.generic(method, path)
+    response = generic(client, method, path)
     assert response.status_code == 403, response.content
-    with_token = client.generic(method, path, headers={"X-CSRFToken": csrf_token(client)})
+    with_token = generic(client, method, path, headers={"X-CSRFToken": csrf_token(client)})
     assert with_token.status_code not in {401, 403}, with_token.content
 
 

@@ -102,7 +102,7 @@ def api_figures(cluster: PostgresCluster, *, seconds: float, connections: int) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--no-telemetry", action="store_true", help="skip the telemetry off/on comparison")

@@ -9,6 +9,7 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -56,6 +57,7 @@ def run_app(environment: dict[str, str], *args: str) -> subprocess.CompletedProc
 
 SHOW_SETTINGS = """
 import json
+from typing import Any
 from django.conf import settings
 names = [
     "DEBUG", "ALLOW_PASSWORD_LOGIN", "SOCIALACCOUNT_ONLY", "SECURE_SSL_REDIRECT",
@@ -71,7 +73,7 @@ print(json.dumps(shown))
 """
 
 
-def production_settings(tmp_path: Path, **overrides: str | None) -> dict[str, object]:
+def production_settings(tmp_path: Path, **overrides: str | None) -> dict[str, Any]:
     completed = run_app(production_env(tmp_path, **overrides), "shell", "-c", SHOW_SETTINGS)
     assert completed.returncode == 0, completed.stderr
     return json.loads(completed.stdout.strip().splitlines()[-1])

@@ -2,9 +2,9 @@
 
 import base64
 import hashlib
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,12 +13,14 @@ import pytest
 from django.conf import settings
 from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import HttpResponseBase
+from django.http import HttpResponse
 from django.test import Client
 from pytest_django import Settings
 
+from app.core.problems import ProblemCode
 from app.files.models import File
-from tests.support.api import PNG_1X1
+from app.files.storage.local import LocalStorage
+from tests.support.api import PNG_1X1, generic
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +39,7 @@ def _path(url: str) -> str:
 @dataclass(frozen=True)
 class Case:
     id: str
-    send: Callable[[Client], HttpResponseBase]
+    send: Callable[[Client], HttpResponse]
     status: int | None = None
     code: str | None = None
     extra: dict[str, Any] = field(default_factory=dict[str, Any])
@@ -45,18 +47,18 @@ class Case:
 
 def start(
     filename: str = "a.txt", size: int = 6, content_type: str = "text/plain", **more: Any
-) -> Callable[[Client], HttpResponseBase]:
+) -> Callable[[Client], HttpResponse]:
     payload = {"filename": filename, "size": size, "content_type": content_type, **more}
     return lambda api: api.post("/api/v1/uploads", payload, content_type="application/json")
 
 
-def start_raw(payload: object) -> Callable[[Client], HttpResponseBase]:
+def start_raw(payload: object) -> Callable[[Client], HttpResponse]:
     return lambda api: api.post("/api/v1/uploads", payload, content_type="application/json")
 
 
 def small(
     content: bytes, name: str = "a.txt", content_type: str = "application/octet-stream"
-) -> Callable[[Client], HttpResponseBase]:
+) -> Callable[[Client], HttpResponse]:
     return lambda api: api.post("/api/v1/files", {"file": SimpleUploadedFile(name, content, content_type)})
 
 
@@ -67,8 +69,8 @@ def complete_after_put(
     content_type: str = "text/plain",
     filename: str = "a.txt",
     checksum: bool = True,
-) -> Callable[[Client], HttpResponseBase]:
-    def send(api: Client) -> HttpResponseBase:
+) -> Callable[[Client], HttpResponse]:
+    def send(api: Client) -> HttpResponse:
         payload: dict[str, Any] = {
             "filename": filename,
             "size": len(declared),
@@ -82,7 +84,7 @@ def complete_after_put(
         headers = {k: v for k, v in target["headers"].items() if k != "Content-Type"}
         # The app checks Content-Length against the grant; send what was declared
         # so that a size lie reaches completion the way a broken client's would.
-        put = Client().generic("PUT", _path(target["upload_url"]), sent, content_type=content_type, headers=headers)
+        put = generic(Client(), "PUT", _path(target["upload_url"]), sent, content_type=content_type, headers=headers)
         assert put.status_code in (200, 403), put.content
         return api.post(f"/api/v1/uploads/{target['id']}/complete")
 
@@ -91,13 +93,13 @@ def complete_after_put(
 
 def put_with(
     mutate: Callable[[str, dict[str, str]], tuple[str, dict[str, str], bytes]],
-) -> Callable[[Client], HttpResponseBase]:
-    def send(api: Client) -> HttpResponseBase:
+) -> Callable[[Client], HttpResponse]:
+    def send(api: Client) -> HttpResponse:
         content = b"hello\n"
-        target = start(size=len(content), checksum=md5_b64(content))(api).json()  # type: ignore[attr-defined]
+        target = start(size=len(content), checksum=md5_b64(content))(api).json()
         url, headers, body = mutate(_path(target["upload_url"]), dict(target["headers"]))
         content_type = headers.pop("Content-Type", "")
-        return Client().generic("PUT", url, body, content_type=content_type, headers=headers)
+        return generic(Client(), "PUT", url, body, content_type=content_type, headers=headers)
 
     return send
 
@@ -128,46 +130,45 @@ def _longer_body(url: str, headers: dict[str, str]) -> tuple[str, dict[str, str]
     return url, headers, b"hello\n and more"
 
 
-def _expired_put(api: Client) -> HttpResponseBase:
-    real_time = time.time
-    signing.time.time = lambda: real_time() - settings.FILES_UPLOAD_URL_TTL_SECONDS - 5  # type: ignore[attr-defined]
-    try:
-        target = start(size=6)(api).json()  # type: ignore[attr-defined]
-    finally:
-        signing.time.time = real_time  # type: ignore[attr-defined]
-    return Client().generic("PUT", _path(target["upload_url"]), b"hello\n", content_type="text/plain")
+def _past() -> datetime:
+    return datetime.now(UTC) - timedelta(seconds=5)
 
 
-def _expired_download(api: Client) -> HttpResponseBase:
-    real_time = time.time
-    signing.time.time = lambda: real_time() - settings.FILES_DOWNLOAD_URL_TTL_SECONDS - 5  # type: ignore[attr-defined]
-    try:
-        from app.files import local_urls
+def _expired_put(api: Client) -> HttpResponse:
+    target = start(size=6)(api).json()
+    key = File.objects.get(id=target["id"]).storage_key
+    expired = LocalStorage(root=settings.MEDIA_ROOT).upload_target(
+        key=key, size=6, content_type="text/plain", md5_b64=None, expires_at=_past(), resumable=False
+    )
+    return generic(Client(), "PUT", expired.url, b"hello\n", content_type="text/plain")
 
-        url = local_urls.download_url(
-            local_urls.DownloadGrant(key="uploads/x/y", filename="a.txt", content_type="text/plain")
-        )
-    finally:
-        signing.time.time = real_time  # type: ignore[attr-defined]
+
+def _expired_download(api: Client) -> HttpResponse:
+    created = small(b"hello\n")(api).json()
+    key = File.objects.get(id=created["id"]).storage_key
+    url = LocalStorage(root=settings.MEDIA_ROOT).download_url(
+        key=key, filename="a.txt", content_type="text/plain", expires_at=_past()
+    )
+    api.delete(f"/api/v1/files/{created['id']}")  # only the URL is under test
     return Client().get(url)
 
 
-def _tampered_download(api: Client) -> HttpResponseBase:
-    created = small(b"hello\n")(api).json()  # type: ignore[attr-defined]
+def _tampered_download(api: Client) -> HttpResponse:
+    created = small(b"hello\n")(api).json()
     location = api.get(f"/api/v1/files/{created['id']}/download").headers["Location"]
     api.delete(f"/api/v1/files/{created['id']}")  # only the URL is under test
     return Client().get(_path(location)[:-2] + "xx")
 
 
-def _put_twice(api: Client) -> HttpResponseBase:
-    target = start(size=6)(api).json()  # type: ignore[attr-defined]
-    Client().generic("PUT", _path(target["upload_url"]), b"hello\n", content_type="text/plain")
-    return Client().generic("PUT", _path(target["upload_url"]), b"HELLO\n", content_type="text/plain")
+def _put_twice(api: Client) -> HttpResponse:
+    target = start(size=6)(api).json()
+    generic(Client(), "PUT", _path(target["upload_url"]), b"hello\n", content_type="text/plain")
+    return generic(Client(), "PUT", _path(target["upload_url"]), b"HELLO\n", content_type="text/plain")
 
 
-def _expired_pending_upload(api: Client) -> HttpResponseBase:
-    target = start(size=6)(api).json()  # type: ignore[attr-defined]
-    Client().generic("PUT", _path(target["upload_url"]), b"hello\n", content_type="text/plain")
+def _expired_pending_upload(api: Client) -> HttpResponse:
+    target = start(size=6)(api).json()
+    generic(Client(), "PUT", _path(target["upload_url"]), b"hello\n", content_type="text/plain")
     from datetime import timedelta
 
     from django.utils import timezone
@@ -183,186 +184,186 @@ LONG_UTF8_NAME = "\u00e9" * 126 + ".txt"  # 256 bytes in UTF-8, 130 characters
 
 CASES = [
     # Names: path parts, absolute names, reserved, control, bidi, invisible, length.
-    Case("traversal-unix", start("../../etc/passwd"), 400, "invalid_filename"),
-    Case("traversal-relative", start("../secret.txt"), 400, "invalid_filename"),
-    Case("absolute-unix", start("/etc/passwd"), 400, "invalid_filename"),
-    Case("absolute-unix-txt", start("/tmp/a.txt"), 400, "invalid_filename"),
-    Case("traversal-windows", start("..\\..\\boot.ini"), 400, "invalid_filename"),
-    Case("absolute-windows", start("C:\\Windows\\win.ini"), 400, "invalid_filename"),
-    Case("unc-path", start("\\\\server\\share\\a.txt"), 400, "invalid_filename"),
-    Case("subdirectory", start("dir/a.txt"), 400, "invalid_filename"),
-    Case("file-url", start("file:///etc/passwd"), 400, "invalid_filename"),
-    Case("dot", start("."), 400, "invalid_filename"),
-    Case("dot-dot", start(".."), 400, "invalid_filename"),
-    Case("blank", start("   "), 400, "invalid_filename"),
-    Case("nul", start("a\x00b.txt"), 400, "invalid_filename"),
+    Case("traversal-unix", start("../../etc/passwd"), 400, ProblemCode.INVALID_FILENAME),
+    Case("traversal-relative", start("../secret.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("absolute-unix", start("/etc/passwd"), 400, ProblemCode.INVALID_FILENAME),
+    Case("absolute-unix-txt", start("/tmp/a.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("traversal-windows", start("..\\..\\boot.ini"), 400, ProblemCode.INVALID_FILENAME),
+    Case("absolute-windows", start("C:\\Windows\\win.ini"), 400, ProblemCode.INVALID_FILENAME),
+    Case("unc-path", start("\\\\server\\share\\a.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("subdirectory", start("dir/a.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("file-url", start("file:///etc/passwd"), 400, ProblemCode.INVALID_FILENAME),
+    Case("dot", start("."), 400, ProblemCode.INVALID_FILENAME),
+    Case("dot-dot", start(".."), 400, ProblemCode.INVALID_FILENAME),
+    Case("blank", start("   "), 400, ProblemCode.INVALID_FILENAME),
+    Case("nul", start("a\x00b.txt"), 400, ProblemCode.INVALID_FILENAME),
     Case(
         "nul-before-extension",
         start("evil.txt\x00.png", content_type="image/png"),
         400,
-        "invalid_filename",
+        ProblemCode.INVALID_FILENAME,
     ),
-    Case("newline", start("line\nbreak.txt"), 400, "invalid_filename"),
-    Case("carriage-return", start("header\r\ninjection.txt"), 400, "invalid_filename"),
-    Case("tab", start("tab\tname.txt"), 400, "invalid_filename"),
-    Case("escape-sequence", start("esc\x1b[31mred.txt"), 400, "invalid_filename"),
-    Case("delete-character", start("del\x7f.txt"), 400, "invalid_filename"),
-    Case("bell", start("bell\x07.txt"), 400, "invalid_filename"),
-    Case("bidi-override", start("invoice\u202etxt.exe"), 400, "invalid_filename"),
-    Case("bidi-left-to-right-override", start("\u202da.txt"), 400, "invalid_filename"),
-    Case("bidi-isolate", start("\u2066a.txt\u2069"), 400, "invalid_filename"),
-    Case("zero-width-space", start("zero\u200bwidth.txt"), 400, "invalid_filename"),
-    Case("byte-order-mark", start("\ufeffa.txt"), 400, "invalid_filename"),
-    Case("line-separator", start("a\u2028b.txt"), 400, "invalid_filename"),
-    Case("too-long-ascii", start(LONG_NAME), 400, "invalid_filename"),
-    Case("too-long-utf8", start(LONG_UTF8_NAME), 400, "invalid_filename"),
-    Case("overlong-json-name", start("a" * 2000), 422, "validation_failed"),
+    Case("newline", start("line\nbreak.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("carriage-return", start("header\r\ninjection.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("tab", start("tab\tname.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("escape-sequence", start("esc\x1b[31mred.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("delete-character", start("del\x7f.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("bell", start("bell\x07.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("bidi-override", start("invoice\u202etxt.exe"), 400, ProblemCode.INVALID_FILENAME),
+    Case("bidi-left-to-right-override", start("\u202da.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("bidi-isolate", start("\u2066a.txt\u2069"), 400, ProblemCode.INVALID_FILENAME),
+    Case("zero-width-space", start("zero\u200bwidth.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("byte-order-mark", start("\ufeffa.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("line-separator", start("a\u2028b.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("too-long-ascii", start(LONG_NAME), 400, ProblemCode.INVALID_FILENAME),
+    Case("too-long-utf8", start(LONG_UTF8_NAME), 400, ProblemCode.INVALID_FILENAME),
+    Case("overlong-json-name", start("a" * 2000), 422, ProblemCode.VALIDATION_FAILED),
     # Double extensions and names that disagree with the type.
     Case(
         "double-extension-html",
         start("photo.png.html", content_type="image/png"),
         422,
-        "extension_mismatch",
+        ProblemCode.EXTENSION_MISMATCH,
     ),
     Case(
         "double-extension-exe",
         start("invoice.pdf.exe", content_type="application/pdf"),
         422,
-        "extension_mismatch",
+        ProblemCode.EXTENSION_MISMATCH,
     ),
     Case(
         "double-extension-php",
         start("shell.jpg.php", content_type="image/jpeg"),
         422,
-        "extension_mismatch",
+        ProblemCode.EXTENSION_MISMATCH,
     ),
-    Case("svg-named-png-content-html", small(HTML, "x.png.html"), 415, "type_not_allowed"),
-    Case("png-named-html", small(PNG_1X1, "pixel.html"), 422, "extension_mismatch"),
-    Case("png-double-extension-exe", small(PNG_1X1, "pixel.png.exe"), 422, "extension_mismatch"),
+    Case("svg-named-png-content-html", small(HTML, "x.png.html"), 415, ProblemCode.TYPE_NOT_ALLOWED),
+    Case("png-named-html", small(PNG_1X1, "pixel.html"), 422, ProblemCode.EXTENSION_MISMATCH),
+    Case("png-double-extension-exe", small(PNG_1X1, "pixel.png.exe"), 422, ProblemCode.EXTENSION_MISMATCH),
     # Declared types outside the allow-list.
-    Case("declared-html", start("a.html", content_type="text/html"), 415, "type_not_allowed"),
-    Case("declared-svg", start("a.svg", content_type="image/svg+xml"), 415, "type_not_allowed"),
+    Case("declared-html", start("a.html", content_type="text/html"), 415, ProblemCode.TYPE_NOT_ALLOWED),
+    Case("declared-svg", start("a.svg", content_type="image/svg+xml"), 415, ProblemCode.TYPE_NOT_ALLOWED),
     Case(
         "declared-executable",
         start("a.exe", content_type="application/x-msdownload"),
         415,
-        "type_not_allowed",
+        ProblemCode.TYPE_NOT_ALLOWED,
     ),
     Case(
         "declared-octet-stream",
         start("a.bin", content_type="application/octet-stream"),
         415,
-        "type_not_allowed",
+        ProblemCode.TYPE_NOT_ALLOWED,
     ),
     # Sizes.
-    Case("declared-empty", start(size=0), 422, "validation_failed"),
-    Case("declared-negative", start(size=-1), 422, "validation_failed"),
-    Case("declared-over-max", start(size=512 * 1024 * 1024 + 1), 413, "file_too_large"),
+    Case("declared-empty", start(size=0), 422, ProblemCode.VALIDATION_FAILED),
+    Case("declared-negative", start(size=-1), 422, ProblemCode.VALIDATION_FAILED),
+    Case("declared-over-max", start(size=512 * 1024 * 1024 + 1), 413, ProblemCode.FILE_TOO_LARGE),
     Case(
         "declared-not-a-number",
         start_raw({"filename": "a.txt", "size": "six", "content_type": "text/plain"}),
         422,
-        "validation_failed",
+        ProblemCode.VALIDATION_FAILED,
     ),
-    Case("missing-fields", start_raw({"filename": "a.txt"}), 422, "validation_failed"),
+    Case("missing-fields", start_raw({"filename": "a.txt"}), 422, ProblemCode.VALIDATION_FAILED),
     Case(
         "not-json",
         lambda api: api.post("/api/v1/uploads", b"{nope", content_type="application/json"),
         400,
         None,
     ),
-    Case("checksum-not-base64", start(checksum="not base64!"), 422, "invalid_checksum"),
-    Case("checksum-hex-md5", start(checksum=hashlib.md5(b"x").hexdigest()), 422, "invalid_checksum"),
-    Case("empty-small-file", small(b""), 422, "empty_file"),
-    Case("small-file-over-limit", small(b"a" * (SMALL_LIMIT + 1)), 413, "file_too_large"),
+    Case("checksum-not-base64", start(checksum="not base64!"), 422, ProblemCode.INVALID_CHECKSUM),
+    Case("checksum-hex-md5", start(checksum=hashlib.md5(b"x").hexdigest()), 422, ProblemCode.INVALID_CHECKSUM),
+    Case("empty-small-file", small(b""), 422, ProblemCode.EMPTY_FILE),
+    Case("small-file-over-limit", small(b"a" * (SMALL_LIMIT + 1)), 413, ProblemCode.FILE_TOO_LARGE),
     Case(
         "no-file-field",
         lambda api: api.post("/api/v1/files", {"other": "x"}),
         422,
-        "validation_failed",
+        ProblemCode.VALIDATION_FAILED,
     ),
     # Content that is not what it claims.
-    Case("text-declared-png", small(b"just text\n", "a.png", "image/png"), 422, "type_mismatch"),
-    Case("html-posing-as-png", small(HTML, "a.png", "image/png"), 415, "type_not_allowed"),
-    Case("svg-posing-as-png", small(SVG, "a.png", "image/png"), 415, "type_not_allowed"),
-    Case("svg-as-text", small(SVG, "a.txt", "text/plain"), 415, "type_not_allowed"),
-    Case("html-as-text", small(HTML, "a.txt", "text/plain"), 415, "type_not_allowed"),
-    Case("xml-as-text", small(b"<?xml version='1.0'?><a/>", "a.txt"), 415, "type_not_allowed"),
-    Case("script-as-text", small(b"  <script>alert(1)</script>", "a.txt"), 415, "type_not_allowed"),
-    Case("elf-binary", small(b"\x7fELF\x02\x01\x01" + b"\x00" * 40, "a.txt"), 415, "type_not_allowed"),
-    Case("windows-executable", small(b"MZ\x90\x00\x03" + b"\x00" * 40), 415, "type_not_allowed"),
-    Case("zip-archive", small(b"PK\x03\x04" + b"\x00" * 40), 415, "type_not_allowed"),
-    Case("utf16-text", small("hello".encode("utf-16"), "a.txt"), 415, "type_not_allowed"),
-    Case("text-with-nul", small(b"hello\x00world\n", "a.txt"), 415, "type_not_allowed"),
-    Case("invalid-utf8", small(b"caf\xe9 \xff\xfe\n", "a.txt"), 415, "type_not_allowed"),
-    Case("png-declared-pdf", small(PNG_1X1, "a.pdf", "application/pdf"), 422, "type_mismatch"),
+    Case("text-declared-png", small(b"just text\n", "a.png", "image/png"), 422, ProblemCode.TYPE_MISMATCH),
+    Case("html-posing-as-png", small(HTML, "a.png", "image/png"), 415, ProblemCode.TYPE_NOT_ALLOWED),
+    Case("svg-posing-as-png", small(SVG, "a.png", "image/png"), 415, ProblemCode.TYPE_NOT_ALLOWED),
+    Case("svg-as-text", small(SVG, "a.txt", "text/plain"), 415, ProblemCode.TYPE_NOT_ALLOWED),
+    Case("html-as-text", small(HTML, "a.txt", "text/plain"), 415, ProblemCode.TYPE_NOT_ALLOWED),
+    Case("xml-as-text", small(b"<?xml version='1.0'?><a/>", "a.txt"), 415, ProblemCode.TYPE_NOT_ALLOWED),
+    Case("script-as-text", small(b"  <script>alert(1)</script>", "a.txt"), 415, ProblemCode.TYPE_NOT_ALLOWED),
+    Case("elf-binary", small(b"\x7fELF\x02\x01\x01" + b"\x00" * 40, "a.txt"), 415, ProblemCode.TYPE_NOT_ALLOWED),
+    Case("windows-executable", small(b"MZ\x90\x00\x03" + b"\x00" * 40), 415, ProblemCode.TYPE_NOT_ALLOWED),
+    Case("zip-archive", small(b"PK\x03\x04" + b"\x00" * 40), 415, ProblemCode.TYPE_NOT_ALLOWED),
+    Case("utf16-text", small("hello".encode("utf-16"), "a.txt"), 415, ProblemCode.TYPE_NOT_ALLOWED),
+    Case("text-with-nul", small(b"hello\x00world\n", "a.txt"), 415, ProblemCode.TYPE_NOT_ALLOWED),
+    Case("invalid-utf8", small(b"caf\xe9 \xff\xfe\n", "a.txt"), 415, ProblemCode.TYPE_NOT_ALLOWED),
+    Case("png-declared-pdf", small(PNG_1X1, "a.pdf", "application/pdf"), 422, ProblemCode.TYPE_MISMATCH),
     # Direct uploads whose bytes do not match the declaration.
     Case(
         "complete-checksum-mismatch",
         complete_after_put(declared=b"hello\n", sent=b"HELLO\n"),
         422,
-        "checksum_mismatch",
+        ProblemCode.CHECKSUM_MISMATCH,
     ),
     Case(
         "complete-png-declared-text",
         complete_after_put(declared=PNG_1X1, sent=PNG_1X1, checksum=False),
         422,
-        "type_mismatch",
+        ProblemCode.TYPE_MISMATCH,
     ),
     Case(
         "complete-html-declared-text",
         complete_after_put(declared=HTML, sent=HTML, filename="a.txt", checksum=False),
         415,
-        "type_not_allowed",
+        ProblemCode.TYPE_NOT_ALLOWED,
     ),
     Case(
         "complete-before-put",
         lambda api: api.post(f"/api/v1/uploads/{start(size=6)(api).json()['id']}/complete"),
         409,
-        "upload_missing",
-    ),  # type: ignore[attr-defined]
-    Case("complete-expired-upload", _expired_pending_upload, 410, "upload_expired"),
+        ProblemCode.UPLOAD_MISSING,
+    ),
+    Case("complete-expired-upload", _expired_pending_upload, 410, ProblemCode.UPLOAD_EXPIRED),
     # Signed upload and download URLs.
-    Case("upload-token-tampered", put_with(_tamper), 403, "signed_url_invalid"),
-    Case("upload-token-payload-swapped", put_with(_swap_payload), 403, "signed_url_invalid"),
-    Case("upload-token-expired", _expired_put, 403, "signed_url_expired"),
-    Case("upload-wrong-content-type", put_with(_wrong_type), 403, "signed_headers_mismatch"),
-    Case("upload-wrong-content-md5", put_with(_wrong_md5), 403, "signed_headers_mismatch"),
-    Case("upload-longer-body", put_with(_longer_body), 403, "signed_headers_mismatch"),
-    Case("upload-put-twice", _put_twice, 409, "already_uploaded"),
-    Case("download-token-tampered", _tampered_download, 403, "signed_url_invalid"),
-    Case("download-token-expired", _expired_download, 403, "signed_url_expired"),
+    Case("upload-token-tampered", put_with(_tamper), 403, ProblemCode.SIGNED_URL_INVALID),
+    Case("upload-token-payload-swapped", put_with(_swap_payload), 403, ProblemCode.SIGNED_URL_INVALID),
+    Case("upload-token-expired", _expired_put, 403, ProblemCode.SIGNED_URL_EXPIRED),
+    Case("upload-wrong-content-type", put_with(_wrong_type), 403, ProblemCode.SIGNED_HEADERS_MISMATCH),
+    Case("upload-wrong-content-md5", put_with(_wrong_md5), 403, ProblemCode.SIGNED_HEADERS_MISMATCH),
+    Case("upload-longer-body", put_with(_longer_body), 403, ProblemCode.SIGNED_HEADERS_MISMATCH),
+    Case("upload-put-twice", _put_twice, 409, ProblemCode.ALREADY_UPLOADED),
+    Case("download-token-tampered", _tampered_download, 403, ProblemCode.SIGNED_URL_INVALID),
+    Case("download-token-expired", _expired_download, 403, ProblemCode.SIGNED_URL_EXPIRED),
     # Pagination and identifiers.
-    Case("cursor-garbage", lambda api: api.get("/api/v1/files?cursor=!!!"), 400, "invalid_cursor"),
+    Case("cursor-garbage", lambda api: api.get("/api/v1/files?cursor=!!!"), 400, ProblemCode.INVALID_CURSOR),
     Case(
         "cursor-forged",
         lambda api: api.get("/api/v1/files?cursor=" + base64.urlsafe_b64encode(b"x|y").decode()),
         400,
-        "invalid_cursor",
+        ProblemCode.INVALID_CURSOR,
     ),
-    Case("limit-zero", lambda api: api.get("/api/v1/files?limit=0"), 422, "validation_failed"),
-    Case("limit-huge", lambda api: api.get("/api/v1/files?limit=100000"), 422, "validation_failed"),
+    Case("limit-zero", lambda api: api.get("/api/v1/files?limit=0"), 422, ProblemCode.VALIDATION_FAILED),
+    Case("limit-huge", lambda api: api.get("/api/v1/files?limit=100000"), 422, ProblemCode.VALIDATION_FAILED),
     Case("file-id-not-uuid", lambda api: api.get("/api/v1/files/../../etc/passwd"), 404, None),
     Case(
         "unknown-file",
         lambda api: api.get("/api/v1/files/00000000-0000-0000-0000-000000000000"),
         404,
-        "not_found",
+        ProblemCode.NOT_FOUND,
     ),
     # Authentication.
     Case(
         "bearer-garbage",
         lambda api: Client(headers={"Authorization": "Bearer nope"}).get("/api/v1/files"),
         401,
-        "not_authenticated",
+        ProblemCode.NOT_AUTHENTICATED,
     ),
     Case(
         "bearer-unknown-token",
         lambda api: Client(headers={"Authorization": "Bearer oeb_" + "x" * 43}).get("/api/v1/files"),
         401,
-        "not_authenticated",
+        ProblemCode.NOT_AUTHENTICATED,
     ),
-    Case("no-credentials", lambda api: Client().get("/api/v1/files"), 401, "not_authenticated"),
+    Case("no-credentials", lambda api: Client().get("/api/v1/files"), 401, ProblemCode.NOT_AUTHENTICATED),
 ]
 
 
@@ -393,11 +394,11 @@ def test_abuse_case_answers_4xx_problem_and_stores_nothing(case: Case, alice_api
         getattr(response, "content", b""),
     )
     if case.status is not None:
-        assert response.status_code == case.status, response.content  # type: ignore[attr-defined]
+        assert response.status_code == case.status, response.content
     if response.status_code != 404 or case.code is not None:
         assert response.headers["Content-Type"] == "application/problem+json"
     if case.code is not None:
-        assert response.json()["code"] == case.code  # type: ignore[attr-defined]
+        assert response.json()["code"] == case.code
     new_ready = set(File.objects.filter(status=File.Status.READY).values_list("id", flat=True)) - ready_before
     assert not new_ready, "a rejected request left a ready file"
     # Objects written before the rejection (e.g. a verified-then-refused PUT) are gone.

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from app.core.problems import Problem
+from app.core.problems import Problem, ProblemCode
 from app.files.content_types import sniff
 from app.files.filenames import MAX_FILENAME_BYTES, filename_clean, filename_extension
 
@@ -22,7 +22,7 @@ def test_clean_filename_is_safe_bounded_and_idempotent(raw: str) -> None:
         clean = filename_clean(raw)
     except Problem as problem:
         assert problem.status == 400
-        assert problem.code == "invalid_filename"
+        assert problem.code == ProblemCode.INVALID_FILENAME
         return
     assert clean
     assert "/" not in clean and "\\" not in clean

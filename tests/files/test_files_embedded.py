@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from app.core.problems import ProblemCode
 from tests.support.api import PNG_1X1, body_of
 
 pytestmark = pytest.mark.django_db
@@ -114,5 +115,5 @@ def test_upload_complete_rejects_checksum_mismatch_and_removes_the_object(
     completed = alice_api.post(f"/api/v1/uploads/{start['id']}/complete")
     assert completed.status_code == 422
     assert completed.headers["Content-Type"] == "application/problem+json"
-    assert completed.json()["code"] == "checksum_mismatch"
+    assert completed.json()["code"] == ProblemCode.CHECKSUM_MISMATCH
     assert alice_api.get(f"/api/v1/files/{start['id']}").status_code == 404

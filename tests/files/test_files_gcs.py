@@ -1,10 +1,9 @@
-"""The file lifecycle on GCS: the real client library and django-storages
-against the emulator on loopback, with URLs signed by a generated key."""
+"""The file lifecycle on GCS: the real client library against the emulator on loopback,
+with URLs signed by a generated key."""
 
 import base64
 import hashlib
 import os
-from collections.abc import Iterator
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from pytest_django import Settings
 
+from app.core.problems import ProblemCode
 from app.integrations import gcs
 from tests.support.api import PNG_1X1
 from tests.support.gcs import TEST_BUCKET
@@ -28,25 +28,12 @@ def md5_b64(data: bytes) -> str:
 
 
 @pytest.fixture(autouse=True)
-def on_gcs(settings: Settings, gcs_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in gcs_env.items():
-        monkeypatch.setenv(name, value)
-    settings.GCS_BUCKET = TEST_BUCKET
-    settings.GCS_SIGNING_KEY_FILE = gcs_env["GCS_SIGNING_KEY_FILE"]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "app.integrations.gcs.BucketStorage",
-            "OPTIONS": {"bucket_name": TEST_BUCKET},
-        },
-    }
-    gcs.client.cache_clear()
-    yield
-    gcs.client.cache_clear()
+def on_gcs(gcs_storage: str) -> None:
+    """Every test here runs against the emulator's bucket."""
 
 
 def _object(key: str) -> bytes | None:
-    blob = gcs.bucket().get_blob(key)
+    blob = gcs.client().bucket(TEST_BUCKET).get_blob(key)
     return None if blob is None else blob.download_as_bytes()
 
 
@@ -66,7 +53,7 @@ def test_small_upload_lands_in_the_bucket_with_attachment_metadata(alice_api: Cl
     assert created.status_code == 201, created.content
     key = _key(created.json()["id"])
     assert _object(key) == PNG_1X1
-    blob = gcs.bucket().get_blob(key)
+    blob = gcs.client().bucket(TEST_BUCKET).get_blob(key)
     assert blob is not None
     assert blob.content_type == "image/png"
     assert blob.content_disposition == 'attachment; filename="dot.png"'
@@ -138,6 +125,28 @@ def test_ten_mib_resumable_upload_completes(alice_api: Client) -> None:
     assert completed.json()["checksum_md5"] == md5_b64(content)
 
 
+def test_resumable_session_is_handed_out_on_the_public_endpoint(alice_api: Client, settings: Settings) -> None:
+    # The emulator answers on any of its names; "localhost" stands for the address clients use.
+    emulator = urlsplit(os.environ["STORAGE_EMULATOR_HOST"])
+    settings.GCS_PUBLIC_ENDPOINT = f"http://localhost:{emulator.port}"
+    content = _text(1000)
+    start = alice_api.post(
+        "/api/v1/uploads",
+        {"filename": "r.txt", "size": len(content), "content_type": "text/plain", "resumable": True},
+        content_type="application/json",
+    ).json()
+    assert start["upload_url"].startswith(f"http://localhost:{emulator.port}/upload/")
+    assert httpx.put(start["upload_url"], content=content, timeout=30).status_code in (200, 201)
+    assert alice_api.post(f"/api/v1/uploads/{start['id']}/complete").status_code == 200
+
+
+def test_public_origin_puts_the_endpoint_and_its_path_in_front() -> None:
+    session = "http://gcs:9023/upload/storage/v1/b/files/o?uploadType=resumable&upload_id=abc"
+    assert gcs.public_origin(session, "http://localhost:8080/storage/") == (
+        "http://localhost:8080/storage/upload/storage/v1/b/files/o?uploadType=resumable&upload_id=abc"
+    )
+
+
 def test_upload_complete_rejects_checksum_mismatch_and_deletes_the_object(
     alice_api: Client,
 ) -> None:
@@ -158,7 +167,7 @@ def test_upload_complete_rejects_checksum_mismatch_and_deletes_the_object(
     assert _object(key) == sent
     completed = alice_api.post(f"/api/v1/uploads/{start['id']}/complete")
     assert completed.status_code == 422
-    assert completed.json()["code"] == "checksum_mismatch"
+    assert completed.json()["code"] == ProblemCode.CHECKSUM_MISMATCH
     assert _object(key) is None
 
 
@@ -183,7 +192,7 @@ def test_cleanup_removes_orphan_objects_from_the_bucket_and_keeps_files(
     file_id = alice_api.post("/api/v1/files", {"file": SimpleUploadedFile("dot.png", PNG_1X1, "image/png")}).json()[
         "id"
     ]
-    gcs.bucket().blob("uploads/nobody/orphan").upload_from_string(b"left behind")
+    gcs.client().bucket(TEST_BUCKET).blob("uploads/nobody/orphan").upload_from_string(b"left behind")
     monkeypatch.setattr(cleanup, "ORPHAN_GRACE", timedelta(0))
 
     report = cleanup.cleanup_run()

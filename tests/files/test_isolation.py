@@ -4,6 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from app.core.problems import ProblemCode
 from app.files.models import File
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +27,7 @@ def test_other_users_file_is_404_on_every_route(alice_api: Client, bob_api: Clie
         ]
         for response in responses:
             assert response.status_code == 404, (response.request, response.content)
-            assert response.json()["code"] == "not_found"
+            assert response.json()["code"] == ProblemCode.NOT_FOUND
     assert bob_api.get("/api/v1/files").json()["items"] == []
     assert File.objects.filter(id__in=[ready["id"], pending["id"]]).count() == 2
     assert alice_api.get(f"/api/v1/files/{ready['id']}").status_code == 200

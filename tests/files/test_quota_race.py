@@ -13,7 +13,7 @@ from django.utils import timezone
 from pytest_django import Settings
 
 from app.accounts.models import User
-from app.core.problems import Problem
+from app.core.problems import Problem, ProblemCode
 from app.files import services
 from app.files.models import File
 from app.files.quota import owner_lock
@@ -100,4 +100,4 @@ def test_upload_start_waits_for_the_owner_lock_and_then_sees_the_quota_full(
         racer.join(timeout=1.0)
         assert racer.is_alive(), "upload_start did not wait for the owner's lock"
     racer.join(timeout=30)
-    assert outcome == ["quota_exceeded"]
+    assert outcome == [ProblemCode.QUOTA_EXCEEDED]

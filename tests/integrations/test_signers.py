@@ -3,8 +3,8 @@
 import base64
 import hashlib
 import hmac
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -13,8 +13,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from pytest_django import Settings
 
-from app.core.problems import Problem
-from app.files import local_urls
+from app.core.problems import Problem, ProblemCode
+from app.files.storage.local import LocalStorage, UploadGrant, download_grant_load, upload_grant_load
 from app.integrations import gcs
 from app.integrations.cloud_cdn import cdn_url_sign
 
@@ -70,63 +70,78 @@ def test_cdn_signature_verifies_and_breaks_when_any_character_changes(
 
 
 grants = st.builds(
-    local_urls.UploadGrant,
+    UploadGrant,
     key=st.uuids().map(lambda u: f"uploads/{u}/{u}"),
     size=st.integers(min_value=1, max_value=2**40),
     content_type=st.sampled_from(["text/plain", "image/png", "application/pdf"]),
     md5_b64=st.none() | st.binary(min_size=16, max_size=16).map(lambda b: base64.b64encode(b).decode()),
 )
+LOCAL = LocalStorage(root=Path("/nonexistent"))  # signing touches no file
+
+
+def _in(minutes: float) -> datetime:
+    return datetime.now(UTC) + timedelta(minutes=minutes)
+
+
+def _upload_token(grant: UploadGrant, expires_at: datetime) -> str:
+    target = LOCAL.upload_target(
+        key=grant.key,
+        size=grant.size,
+        content_type=grant.content_type,
+        md5_b64=grant.md5_b64,
+        expires_at=expires_at,
+        resumable=False,
+    )
+    return target.url.rsplit("/", 1)[1]
 
 
 @pytest.mark.django_db
 @hypothesis_settings(max_examples=50)
 @given(grant=grants, position=st.integers(min_value=0))
-def test_local_upload_url_round_trips_and_rejects_any_tampering(grant: local_urls.UploadGrant, position: int) -> None:
-    token = local_urls.upload_url(grant).rstrip("/").rsplit("/", 1)[1]
-    assert local_urls.upload_grant_load(token, max_age=60) == grant
+def test_local_upload_url_round_trips_and_rejects_any_tampering(grant: UploadGrant, position: int) -> None:
+    token = _upload_token(grant, _in(5))
+    assert upload_grant_load(token) == grant
     index = position % len(token)
     replacement = "A" if token[index] != "A" else "B"
     tampered = token[:index] + replacement + token[index + 1 :]
     with pytest.raises(Problem) as raised:
-        local_urls.upload_grant_load(tampered, max_age=60)
+        upload_grant_load(tampered)
     assert raised.value.status == 403
 
 
 @pytest.mark.django_db
+@given(grant=grants)
+def test_local_upload_url_expires_when_it_says(grant: UploadGrant) -> None:
+    with pytest.raises(Problem) as raised:
+        upload_grant_load(_upload_token(grant, _in(-0.1)))
+    assert raised.value.code == ProblemCode.SIGNED_URL_EXPIRED
+
+
+@pytest.mark.django_db
 def test_local_download_token_is_not_an_upload_token() -> None:
-    grant = local_urls.DownloadGrant(key="uploads/a/b", filename="a.txt", content_type="text/plain")
-    token = local_urls.download_url(grant).rsplit("/", 1)[1]
+    url = LOCAL.download_url(key="uploads/a/b", filename="a.txt", content_type="text/plain", expires_at=_in(5))
+    token = url.rsplit("/", 1)[1]
+    assert download_grant_load(token).filename == "a.txt"
     with pytest.raises(Problem):
-        local_urls.upload_grant_load(token, max_age=60)
+        upload_grant_load(token)
 
 
-@pytest.fixture
-def gcs_signing(gcs_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Iterator[str]:
-    """The emulator's bucket with URLs signed by a generated key; yields the bucket."""
-    for name, value in gcs_env.items():
-        monkeypatch.setenv(name, value)
-    settings.GCS_BUCKET = gcs_env["GCS_BUCKET"]
-    settings.GCS_SIGNING_KEY_FILE = gcs_env["GCS_SIGNING_KEY_FILE"]
-    gcs.client.cache_clear()
-    yield gcs_env["GCS_BUCKET"]
-    gcs.client.cache_clear()
-
-
-def test_gcs_v4_signed_put_binds_headers_and_expiry(gcs_signing: str) -> None:
+def test_gcs_v4_signed_put_binds_headers_and_expiry(gcs_storage: str) -> None:
     expires_at = datetime.now(UTC) + timedelta(minutes=15)
     signed = gcs.signed_url(
-        "uploads/a/b",
+        gcs.bucket(gcs_storage).blob("uploads/a/b"),
         method="PUT",
         expires_at=expires_at,
         headers={"Content-Type": "text/plain", "Content-MD5": "x"},
     )
-    query = parse_qs(urlsplit(signed.url).query)
+    query = parse_qs(urlsplit(signed).query)
     assert query["X-Goog-SignedHeaders"] == ["content-md5;content-type;host"]
     assert 890 <= int(query["X-Goog-Expires"][0]) <= 900
     assert query["X-Goog-Credential"][0].startswith("signer@local.iam.gserviceaccount.com/")
 
 
-def test_gcs_signed_urls_use_the_public_endpoint_when_one_is_set(gcs_signing: str, settings: Settings) -> None:
+def test_gcs_signed_urls_use_the_public_endpoint_when_one_is_set(gcs_storage: str, settings: Settings) -> None:
     settings.GCS_PUBLIC_ENDPOINT = "http://localhost:8080/storage"
-    signed = gcs.signed_url("uploads/a/b", method="GET", expires_at=datetime.now(UTC) + timedelta(minutes=5))
-    assert signed.url.startswith(f"http://localhost:8080/storage/{gcs_signing}/uploads/a/b?")
+    blob = gcs.bucket(gcs_storage).blob("uploads/a/b")
+    signed = gcs.signed_url(blob, method="GET", expires_at=datetime.now(UTC) + timedelta(minutes=5))
+    assert signed.startswith(f"http://localhost:8080/storage/{gcs_storage}/uploads/a/b?")

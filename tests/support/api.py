@@ -1,7 +1,11 @@
 """Helpers for tests that call the API in-process: bearer clients, bodies, a tiny PNG."""
 
+from collections.abc import AsyncIterator
+from typing import Any, cast
+
 from asgiref.sync import async_to_sync
-from django.http import HttpResponseBase
+from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.test import Client
 
 from app.accounts.models import User
@@ -18,12 +22,20 @@ def bearer_client(user: User) -> Client:
     return Client(headers={"Authorization": f"Bearer {issued.secret}"})
 
 
+def generic(client: Client, method: str, path: str, data: bytes | str = b"", **extra: Any) -> HttpResponse:
+    """`client.generic(...)`, typed as the response it returns (django-types gives the request factory's)."""
+    return cast(HttpResponse, client.generic(method, path, data, **extra))
+
+
 def body_of(response: HttpResponseBase) -> bytes:
     """The whole body of a response, streaming (sync or async) or not."""
-    if not getattr(response, "streaming", False):
-        return response.content  # type: ignore[attr-defined,no-any-return]
+    if isinstance(response, HttpResponse):
+        return response.content
+    streaming = cast(StreamingHttpResponse, response)
 
     async def collect() -> bytes:
-        return b"".join([chunk async for chunk in response.streaming_content])  # type: ignore[attr-defined]
+        return b"".join(
+            [cast(bytes, chunk) async for chunk in cast(AsyncIterator[object], streaming.streaming_content)]
+        )
 
     return async_to_sync(collect)()

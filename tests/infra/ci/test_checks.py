@@ -13,11 +13,12 @@ case "$*" in *"$UV_FAIL_ON"*) exit 3 ;; esac
 """
 
 
-def test_lint_commands_are_ruff_check_ruff_format_and_pyright_through_uv_run() -> None:
+def test_lint_commands_are_ruff_check_ruff_format_and_pyright_over_code_and_tests_through_uv_run() -> None:
     assert checks.lint_commands() == (
         ("uv", "run", "ruff", "check", "."),
         ("uv", "run", "ruff", "format", "--check", "."),
         ("uv", "run", "pyright"),
+        ("uv", "run", "pyright", "--project", "tests"),
     )
 
 
@@ -65,7 +66,7 @@ def _run_lint_with_fake_uv(tmp_path: Path, repository: Path, fail_on: str) -> tu
 def test_lint_runs_every_command_in_order_and_prints_each(tmp_path: Path, repository: Path) -> None:
     returncode, stdout, calls = _run_lint_with_fake_uv(tmp_path, repository, "nothing-fails")
     assert returncode == 0
-    assert calls == ["run ruff check .", "run ruff format --check .", "run pyright"]
+    assert calls == ["run ruff check .", "run ruff format --check .", "run pyright", "run pyright --project tests"]
     assert "+ uv run ruff check ." in stdout
     assert "+ uv run pyright" in stdout
 

@@ -51,7 +51,7 @@ def test_check_lints_with_the_commands_from_checks_in_the_locked_environment(
     lint = pipelines.check_plan(build)["lint"]
     _assert_locked_python_environment(lint)
     commands = [tuple(args) for args in execs(lint)]
-    assert commands[-3:] == list(checks.lint_commands())
+    assert commands[-len(checks.LINT_COMMANDS) :] == list(checks.lint_commands())
 
 
 def test_check_tests_against_postgres_and_the_gcs_emulator_services(

@@ -44,7 +44,7 @@ def _wait_until(url: str, *, verify: ssl.SSLContext | bool, process: subprocess.
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{process.args[0]} exited:\n{log.read_text()}")
+            raise RuntimeError(f"{process.args!r} exited:\n{log.read_text()}")
         try:
             httpx.get(url, verify=verify, timeout=1)
         except httpx.TransportError:

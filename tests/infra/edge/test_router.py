@@ -142,7 +142,7 @@ def test_router_logs_json_with_request_and_upstream_time(router: Edge, edge_app:
     assert entry["client_ip"] == "127.0.0.1"
 
 
-def test_router_answers_502_quickly_when_the_app_is_down(tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+def test_router_answers_502_quickly_when_the_app_is_down(tmp_path_factory: pytest.TempPathFactory) -> None:
     prefix = tmp_path_factory.mktemp("router-no-app")
     # Nothing listens on this port.
     edge = edge_render("compose", prefix, edge_env(prefix, upstream_port=free_port()))

@@ -67,7 +67,9 @@ def test_https_offers_tls_1_2_and_1_3_with_forward_secret_aead_suites(vm_site: E
     ):
         assert modern.version() == "TLSv1.3"
         assert older.version() == "TLSv1.2"
-        assert older.cipher()[0] in INTERMEDIATE_TLS12_CIPHERS
+        cipher = older.cipher()
+        assert cipher is not None
+        assert cipher[0] in INTERMEDIATE_TLS12_CIPHERS
 
 
 def test_https_refuses_tls_1_2_suites_without_forward_secrecy(vm_site: Edge) -> None:

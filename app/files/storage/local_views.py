@@ -1,29 +1,29 @@
-"""Embedded mode's stand-ins for GCS: the signed upload and download URLs."""
+"""The app's answers to embedded mode's signed URLs: the PUT of an upload's bytes, and downloads."""
 
-import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
+from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from app.core.problems import Problem, problem_response
-from app.files import blobs, local_urls
-from app.files.models import File
+from app.core.problems import NotFound, Problem, ProblemCode, problem_response
+from app.files import services
+from app.files.selectors import FILE_NOT_FOUND
+from app.files.storage import CHUNK_BYTES, download_headers, in_storage_thread, storage
+from app.files.storage.local import LocalStorage, download_grant_load, upload_grant_load
 
 HEADER_MISMATCH = "The {header} header must be {expected!r}, as the signed URL says."
-ALREADY_UPLOADED = "The bytes for this upload have already been received."
-UPLOAD_GONE = "This upload no longer exists."
 
 
 def _expect_header(request: HttpRequest, header: str, expected: str) -> None:
     if request.headers.get(header, "") != expected:
         raise Problem(
             HEADER_MISMATCH.format(header=header, expected=expected),
-            code="signed_headers_mismatch",
+            code=ProblemCode.SIGNED_HEADERS_MISMATCH,
             status=403,
         )
 
@@ -41,48 +41,49 @@ class _BodyStream:
         return chunk
 
 
+def _local_storage() -> LocalStorage:
+    found = storage()
+    if not isinstance(found, LocalStorage):
+        # A token from an earlier embedded-mode run: this app now uses GCS.
+        raise NotFound(FILE_NOT_FOUND)
+    return found
+
+
 async def _upload(request: HttpRequest, token: str) -> HttpResponse:
-    grant = local_urls.upload_grant_load(token, max_age=settings.FILES_UPLOAD_URL_TTL_SECONDS)
+    grant = upload_grant_load(token)
     _expect_header(request, "Content-Type", grant.content_type)
     _expect_header(request, "Content-Length", str(grant.size))
     if grant.md5_b64:
         _expect_header(request, "Content-MD5", grant.md5_b64)
-    file = await File.objects.filter(storage_key=grant.key).only("status").afirst()
-    if file is None:
-        raise Problem(UPLOAD_GONE, code="upload_gone", status=410)
-    if file.status != File.Status.PENDING or await asyncio.to_thread(default_storage.exists, grant.key):
-        raise Problem(ALREADY_UPLOADED, code="already_uploaded", status=409)
-    stream = _BodyStream(request, grant.size)
-    await asyncio.to_thread(
-        blobs.save, grant.key, stream, size=grant.size, content_type=grant.content_type, filename=""
-    )
+    _local_storage()
+    await services.upload_receive(key=grant.key, stream=_BodyStream(request, grant.size), size=grant.size)
     return HttpResponse(status=200)
 
 
-async def _chunks(key: str) -> AsyncIterator[bytes]:
-    stream = await asyncio.to_thread(default_storage.open, key, "rb")
+async def _chunks(path: Path) -> AsyncIterator[bytes]:
+    stream = await in_storage_thread(path.open, "rb")
     try:
-        while chunk := await asyncio.to_thread(stream.read, blobs.CHUNK_BYTES):
+        while chunk := await in_storage_thread(stream.read, CHUNK_BYTES):
             yield chunk
     finally:
-        await asyncio.to_thread(stream.close)
+        await in_storage_thread(stream.close)
 
 
 async def _download(token: str) -> HttpResponseBase:
-    grant = local_urls.download_grant_load(token, max_age=settings.FILES_DOWNLOAD_URL_TTL_SECONDS)
-    if not await asyncio.to_thread(default_storage.exists, grant.key):
-        raise Problem("No such file.", code="not_found", status=404)
+    grant = download_grant_load(token)
+    path = _local_storage().path(grant.key)
+    if not await in_storage_thread(path.is_file):
+        raise NotFound(FILE_NOT_FOUND)
     response: HttpResponseBase
     if settings.FILES_LOCAL_ACCEL_REDIRECT_PREFIX:
         # nginx serves the bytes from its internal location; the app sends none.
         response = HttpResponse(content_type=grant.content_type)
         response["X-Accel-Redirect"] = settings.FILES_LOCAL_ACCEL_REDIRECT_PREFIX.rstrip("/") + "/" + grant.key
     else:
-        response = StreamingHttpResponse(_chunks(grant.key), content_type=grant.content_type)
-        response["Content-Length"] = str(await asyncio.to_thread(default_storage.size, grant.key))
-    response["Content-Disposition"] = blobs.attachment_header(grant.filename)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
+        response = StreamingHttpResponse(_chunks(path), content_type=grant.content_type)
+        response["Content-Length"] = str((await in_storage_thread(path.stat)).st_size)
+    for header, value in download_headers(grant.filename).items():
+        response[header] = value
     return response
 
 
@@ -101,3 +102,10 @@ async def local_download(request: HttpRequest, token: str) -> HttpResponseBase:
         return await _download(token)
     except Problem as problem:
         return problem_response(request, status=problem.status, detail=problem.detail, code=problem.code)
+
+
+app_name = "files"
+urlpatterns = [
+    path("upload/<str:token>", local_upload, name="local-upload"),
+    path("download/<str:token>", local_download, name="local-download"),
+]

@@ -1,0 +1,152 @@
+"""Where file bytes live: one interface, two implementations, chosen once from settings.
+
+`GcsStorage` (app/files/storage/gcs.py) when GCS_BUCKET is set; otherwise
+`LocalStorage` (app/files/storage/local.py), embedded mode's files under
+var/media with the app's own signed URLs standing in for GCS's. Services call
+`storage()` and never ask which one they got.
+
+Every method blocks: async code calls them through `in_storage_thread`, which
+runs them on threads of their own, so a slow or failing storage endpoint can
+neither stall the event loop nor take the threads Django and the database use.
+"""
+
+import asyncio
+import base64
+import contextvars
+import hashlib
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache, partial
+from typing import Protocol, cast
+
+from django.conf import settings
+
+# django-types lags Django 6.1: it has no content_disposition_header (added in Django 4.2).
+from django.utils.http import content_disposition_header  # pyright: ignore[reportAttributeAccessIssue, reportUnknownVariableType]
+
+CHUNK_BYTES = 1024 * 1024
+# Storage calls that may run at once per process; more wait their turn.
+STORAGE_THREADS = 8
+
+
+class Readable(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """What storage holds under a key: its size and base64 MD5 (the Content-MD5 format)."""
+
+    size: int
+    md5_b64: str | None
+
+
+@dataclass(frozen=True)
+class UploadTarget:
+    """Where and how a client sends the bytes of a direct upload."""
+
+    url: str
+    method: str
+    headers: dict[str, str]
+    is_resumable: bool
+
+
+class ObjectStorage(Protocol):
+    """The storage operations the files app needs, whatever holds the bytes."""
+
+    def write(self, key: str, stream: Readable, *, size: int, content_type: str, filename: str) -> None:
+        """Stores exactly `size` bytes from `stream`, served later as `content_type` and `filename`."""
+        ...
+
+    def info(self, key: str) -> StoredObject | None: ...
+
+    def read_head(self, key: str, length: int) -> bytes:
+        """Up to `length` leading bytes of the object."""
+        ...
+
+    def describe(self, key: str, *, content_type: str, filename: str) -> None:
+        """Records the type and attachment name that every path serving the object sends."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Removes the object; a missing one is not an error."""
+        ...
+
+    def listing(self, prefix: str) -> Iterator[tuple[str, datetime | None]]:
+        """Every object under `prefix`: its key and when it last changed."""
+        ...
+
+    def ping(self) -> None:
+        """Raises unless the storage answers."""
+        ...
+
+    def upload_target(
+        self,
+        *,
+        key: str,
+        size: int,
+        content_type: str,
+        md5_b64: str | None,
+        expires_at: datetime,
+        resumable: bool,
+    ) -> UploadTarget: ...
+
+    def download_url(self, *, key: str, filename: str, content_type: str, expires_at: datetime) -> str:
+        """A URL that serves the object as an attachment until `expires_at`."""
+        ...
+
+
+@cache
+def storage() -> ObjectStorage:
+    """The configured storage, decided once per process."""
+    if settings.GCS_BUCKET:
+        from app.files.storage.gcs import GcsStorage
+
+        return GcsStorage(bucket_name=settings.GCS_BUCKET)
+    from app.files.storage.local import LocalStorage
+
+    return LocalStorage(root=settings.MEDIA_ROOT)
+
+
+@cache
+def _executor() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=STORAGE_THREADS, thread_name_prefix="storage")
+
+
+async def in_storage_thread[**P, R](call: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+    """Runs a blocking storage call on the storage threads."""
+    loop = asyncio.get_running_loop()
+    # The caller's context goes along (the current span, the request id), as asyncio.to_thread does.
+    context = contextvars.copy_context()
+    return await loop.run_in_executor(_executor(), partial(context.run, call, *args, **kwargs))
+
+
+def md5_b64_of(stream: Readable) -> str:
+    """The base64 MD5 of what is left in `stream`, read in chunks."""
+    digest = hashlib.md5(usedforsecurity=False)
+    while chunk := stream.read(CHUNK_BYTES):
+        digest.update(chunk)
+    return base64.b64encode(digest.digest()).decode()
+
+
+def storage_key(*, owner_id: object, file_id: object) -> str:
+    """Generated from ids, never from the filename."""
+    return f"uploads/{owner_id}/{file_id}"
+
+
+def attachment_header(filename: str) -> str:
+    """`Content-Disposition: attachment` with the name encoded per RFC 6266."""
+    header = cast(str | None, content_disposition_header(as_attachment=True, filename=filename))
+    assert header is not None  # noqa: S101 - always set for attachments
+    return header
+
+
+def download_headers(filename: str) -> dict[str, str]:
+    """The headers every answer that hands out a file's bytes (or the way to them) carries."""
+    return {
+        "Content-Disposition": attachment_header(filename),
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store",
+    }

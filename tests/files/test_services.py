@@ -1,0 +1,97 @@
+"""The files services called directly, without HTTP: what each writes, and what a refusal leaves."""
+
+import base64
+import hashlib
+import io
+import uuid
+
+import pytest
+from asgiref.sync import async_to_sync
+from pytest_django import Settings
+
+from app.accounts.models import User
+from app.core.problems import Problem, ProblemCode
+from app.files import services
+from app.files.models import File
+from app.files.storage import storage
+
+pytestmark = pytest.mark.django_db
+
+CONTENT = b"hello, services\n"
+
+
+def md5_b64(data: bytes) -> str:
+    return base64.b64encode(hashlib.md5(data).digest()).decode()
+
+
+def start(owner: User, *, size: int = len(CONTENT), checksum: str | None = None) -> File:
+    file, _target, _expires_at = async_to_sync(services.upload_start)(
+        owner=owner, filename="notes.txt", size=size, content_type="text/plain", checksum=checksum, resumable=False
+    )
+    return file
+
+
+def receive(file: File, content: bytes = CONTENT) -> None:
+    async_to_sync(services.upload_receive)(key=file.storage_key, stream=io.BytesIO(content), size=len(content))
+
+
+def test_a_direct_upload_becomes_ready_with_the_checksum_of_what_arrived(alice: User) -> None:
+    file = start(alice, checksum=md5_b64(CONTENT))
+    assert File.objects.get(id=file.id).status == File.Status.PENDING
+    receive(file)
+    ready = async_to_sync(services.upload_complete)(owner=alice, file_id=file.id)
+    assert ready.status == File.Status.READY
+    assert ready.checksum_md5 == md5_b64(CONTENT)
+    assert storage().read_head(file.storage_key, 100) == CONTENT
+
+
+def test_upload_complete_rejects_a_size_mismatch_and_removes_row_and_object(alice: User) -> None:
+    file = start(alice, size=len(CONTENT) + 1)
+    receive(file, CONTENT)  # fewer bytes than declared
+    with pytest.raises(Problem) as raised:
+        async_to_sync(services.upload_complete)(owner=alice, file_id=file.id)
+    assert raised.value.code == ProblemCode.SIZE_MISMATCH
+    assert not File.objects.filter(id=file.id).exists()
+    assert storage().info(file.storage_key) is None
+
+
+def test_upload_receive_takes_the_bytes_once(alice: User) -> None:
+    file = start(alice)
+    receive(file)
+    with pytest.raises(Problem) as raised:
+        receive(file, b"x" * len(CONTENT))
+    assert raised.value.code == ProblemCode.ALREADY_UPLOADED
+    assert storage().read_head(file.storage_key, 100) == CONTENT
+
+
+def test_upload_receive_for_an_unknown_upload_is_gone() -> None:
+    with pytest.raises(Problem) as raised:
+        async_to_sync(services.upload_receive)(key=f"uploads/{uuid.uuid4()}/x", stream=io.BytesIO(b"x"), size=1)
+    assert raised.value.code == ProblemCode.UPLOAD_GONE
+
+
+def test_upload_start_over_quota_reserves_nothing(alice: User, settings: Settings) -> None:
+    settings.FILES_QUOTA_BYTES = len(CONTENT) - 1
+    with pytest.raises(Problem) as raised:
+        start(alice)
+    assert raised.value.code == ProblemCode.QUOTA_EXCEEDED
+    assert not File.objects.filter(owner=alice).exists()
+
+
+def test_file_delete_removes_row_and_object(alice: User) -> None:
+    file = start(alice)
+    receive(file)
+    async_to_sync(services.upload_complete)(owner=alice, file_id=file.id)
+    async_to_sync(services.file_delete)(owner=alice, file_id=file.id)
+    assert not File.objects.filter(id=file.id).exists()
+    assert storage().info(file.storage_key) is None
+
+
+def test_another_users_file_is_not_found_for_every_service(alice: User, bob: User) -> None:
+    file = start(alice)
+    receive(file)
+    for service in (services.upload_complete, services.file_delete, services.file_download_url):
+        with pytest.raises(Problem) as raised:
+            async_to_sync(service)(owner=bob, file_id=file.id)
+        assert raised.value.code == ProblemCode.NOT_FOUND
+    assert File.objects.get(id=file.id).status == File.Status.PENDING
