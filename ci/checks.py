@@ -24,8 +24,8 @@ LINT_COMMANDS: Final[tuple[Command, ...]] = (
 )
 TEST_COMMAND: Final[Command] = ("pytest",)
 # Debian packages the test suite drives for real (Postgres, nginx configs, ACME issuance, load, Nix
-# parsing); `.ci/run` installs `python3 -m ci.checks system-packages`, the check container
-# the same list.
+# parsing, cloud-init's schema); `.ci/run` installs `python3 -m ci.checks system-packages` (without
+# recommends: cloud-init's would pull in a whole cloud agent), the check container the same list.
 SYSTEM_PACKAGES: Final[tuple[str, ...]] = (
     "postgresql",
     "nginx",
@@ -35,12 +35,13 @@ SYSTEM_PACKAGES: Final[tuple[str, ...]] = (
     "gettext-base",
     "curl",
     "nix-bin",
+    "cloud-init",
 )
 
 # Where the scan pipeline writes the locked dependency list it audits.
 REQUIREMENTS_EXPORT: Final = "build/requirements.lock.txt"
 # Code the security linter reads; tests are left out (asserts and fixtures are fine there).
-SECURITY_LINTED_PATHS: Final[tuple[str, ...]] = ("app", "ci")
+SECURITY_LINTED_PATHS: Final[tuple[str, ...]] = ("app", "ci", "deploy/swarm/autoscaler")
 WORKFLOWS_DIR: Final = ".github/workflows"
 DOCKERFILE: Final = "Dockerfile"
 

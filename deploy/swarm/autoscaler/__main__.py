@@ -37,7 +37,7 @@ def parser() -> argparse.ArgumentParser:
     )
     cli.add_argument("--interval", type=_positive_seconds, default=DEFAULT_INTERVAL_SECONDS, help="seconds per loop")
     cli.add_argument("--dry-run", action="store_true", help="decide and log, change nothing")
-    cli.add_argument("--metrics-host", default="0.0.0.0", help="address for /metrics and /healthz")  # noqa: S104
+    cli.add_argument("--metrics-host", default="127.0.0.1", help="address for /metrics and /healthz")
     cli.add_argument("--metrics-port", type=int, default=DEFAULT_METRICS_PORT, help="port for /metrics and /healthz")
     return cli
 
