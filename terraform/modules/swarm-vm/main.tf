@@ -109,6 +109,9 @@ resource "google_compute_instance" "main" {
     enable-oslogin         = "TRUE"
     block-project-ssh-keys = "true"
     serial-port-enable     = "false"
+    # The guest agent publishes the SSH host keys here: known_hosts is filled from Google,
+    # not trusted on first use (deploy/swarm/README.md).
+    enable-guest-attributes = "TRUE"
   }
 
   # cloud-init runs the user data once, at first boot: a later change would do nothing
