@@ -411,6 +411,7 @@ class Deployment:
     alloy_env: Path = Path(DEFAULT_ALLOY_ENV)
     registry_username: str = "oauth2accesstoken"
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    poll_seconds: float = POLL_SECONDS
 
     def service(self, name: str) -> str:
         return f"{self.stack}_{name}"
@@ -472,6 +473,7 @@ def deploy(docker: DockerCli, deployment: Deployment, *, root: Path, environ: Ma
         image=deployment.image,
         after_iteration=snapshot(migrate).job_iteration if migrate else None,
         timeout=deployment.timeout_seconds,
+        poll_seconds=deployment.poll_seconds,
     )
     if job.state != "succeeded":
         return job
@@ -479,7 +481,13 @@ def deploy(docker: DockerCli, deployment: Deployment, *, root: Path, environ: Ma
     app = docker.service(app_name)
     rollout_env = rollout_phase_env(snapshot(app) if app else None, image=deployment.image)
     stack_deploy(docker, deployment, {**base, **rollout_env}, root=root)
-    return wait_for_rollout(docker, app_name, image=deployment.image, timeout=deployment.timeout_seconds)
+    return wait_for_rollout(
+        docker,
+        app_name,
+        image=deployment.image,
+        timeout=deployment.timeout_seconds,
+        poll_seconds=deployment.poll_seconds,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -495,6 +503,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--alloy-env", type=Path, default=Path(DEFAULT_ALLOY_ENV))
     run.add_argument("--registry-username", default="oauth2accesstoken")
     run.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="seconds per wait")
+    run.add_argument("--poll", type=float, default=POLL_SECONDS, help="seconds between looks at the Swarm")
     arguments = cli.parse_args(argv)
     try:
         image_digest(arguments.image)
@@ -507,6 +516,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         alloy_env=arguments.alloy_env,
         registry_username=arguments.registry_username,
         timeout_seconds=arguments.timeout,
+        poll_seconds=arguments.poll,
     )
     root = Path(__file__).resolve().parent.parent
     try:

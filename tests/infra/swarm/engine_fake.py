@@ -36,6 +36,8 @@ from tests.support.ports import free_port
 API_VERSION = "1.47"
 NODE_ID = "node-manager-1"
 OUT_OF_SEQUENCE_MESSAGE = "rpc error: code = Unknown desc = update out of sequence"
+# How long the fake's rolling updates take: long enough to be seen in progress.
+UPDATE_SECONDS = 0.5
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _NS = 1_000_000_000
 
@@ -78,6 +80,17 @@ def process_tree_cpu_ns(pid: int) -> int | None:
     return total * _NS // _CLOCK_TICKS
 
 
+@dataclass(frozen=True)
+class Write:
+    """One write to a service's spec, as the manager applied it."""
+
+    time: float
+    service: str
+    action: str  # "create" or "update"
+    image: str
+    replicas: int | None
+
+
 class Runtime(Protocol):
     """What runs a task's container."""
 
@@ -111,12 +124,19 @@ class FakeEngine:
     conflict_status: int = 500
     services: dict[str, Json] = field(default_factory=dict)
     tasks: dict[str, Json] = field(default_factory=dict)
-    # (time, service name, replicas) for every update applied.
-    updates: list[tuple[float, str, int | None]] = field(default_factory=list)
+    # Every create and update of a service's spec, in order.
+    writes: list[Write] = field(default_factory=list)
+    # The manager's own behaviour: images whose tasks fail their healthcheck (an update to
+    # one rolls back), and images whose job runs fail.
+    unhealthy_images: set[str] = field(default_factory=set)
+    failing_job_images: set[str] = field(default_factory=set)
     requests: list[tuple[str, str]] = field(default_factory=list)
     stats_available: bool = True
     url: str = ""
+    # Networks, secrets and configs, by ID; secrets the stack names as external exist beforehand.
+    objects: dict[str, dict[str, Json]] = field(default_factory=lambda: {"networks": {}, "secrets": {}, "configs": {}})
     _conflicts: dict[str, int] = field(default_factory=dict)
+    _updating: dict[str, float] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     # ---- set-up and scripting by the test ----------------------------------------------
@@ -132,8 +152,14 @@ class FakeEngine:
                 "Spec": _normalised(spec),
             }
             self.services[service["ID"]] = service
+            self._record(service, "create")
+            self._run_job(service)
             self._reconcile(service)
             return service
+
+    @property
+    def updates(self) -> list[Write]:
+        return [write for write in self.writes if write.action == "update"]
 
     def service(self, name_or_id: str) -> Json:
         with self._lock:
@@ -173,12 +199,19 @@ class FakeEngine:
         )
 
     def tick(self) -> None:
-        """Starting containers that are ready become running tasks."""
+        """Updates that have run a while finish; starting containers that are ready run."""
         with self._lock:
-            for task in self.tasks.values():
-                container = task["Status"]["ContainerStatus"]["ContainerID"]
-                if task["Status"]["State"] == "starting" and self.runtime.is_ready(container):
-                    task["Status"].update(State="running", Message="started", Timestamp=timestamp())
+            for service_id, started in list(self._updating.items()):
+                if time.monotonic() - started >= UPDATE_SECONDS:
+                    del self._updating[service_id]
+                    self._finish_update(self.services[service_id])
+            self._promote_ready()
+
+    def _promote_ready(self) -> None:
+        for task in self.tasks.values():
+            container = task["Status"]["ContainerStatus"]["ContainerID"]
+            if task["Status"]["State"] == "starting" and self.runtime.is_ready(container):
+                task["Status"].update(State="running", Message="started", Timestamp=timestamp())
 
     # ---- the API --------------------------------------------------------------------------
 
@@ -209,6 +242,20 @@ class FakeEngine:
                     return 200, [t for t in self.tasks.values() if self._task_matches(t, filters)]
                 case "GET", ["tasks", task_id] if task_id in self.tasks:
                     return 200, self.tasks[task_id]
+                case "GET", [("networks" | "secrets" | "configs") as kind]:
+                    return 200, [item for item in self.objects[kind].values() if _object_matches(item, filters)]
+                case "POST", [("networks" | "secrets" | "configs") as kind, "create"]:
+                    return self._create_object(kind, json.loads(body))
+                case "GET", [("networks" | "secrets" | "configs") as kind, name]:
+                    found = [item for item in self.objects[kind].values() if name in (item["ID"], _name(item))]
+                    return (200, found[0]) if found else (404, {"message": f"{kind[:-1]} {name} not found"})
+                case "POST", [("secrets" | "configs") as kind, name, "update"]:
+                    return self._update_object(kind, name, json.loads(body))
+                case "POST", ["services", "create"]:
+                    service = self.create_service(json.loads(body))
+                    return 201, {"ID": service["ID"], "Warnings": []}
+                case "GET", ["distribution", *_]:
+                    return 403, {"message": "the fake Engine reaches no registry"}
                 case "GET", ["nodes"]:
                     return 200, [_NODE]
                 case "GET", ["nodes", node] if node in (NODE_ID, _NODE["Description"]["Hostname"]):
@@ -217,6 +264,36 @@ class FakeEngine:
                     return self._stats(container)
                 case _:
                     return 404, {"message": f"page not found: {method} {path}"}
+
+    def add_secret(self, name: str) -> None:
+        self._create_object("secrets", {"Name": name})
+
+    def _create_object(self, kind: str, spec: Json) -> tuple[int, Any]:
+        if any(_name(item) == spec.get("Name") for item in self.objects[kind].values()):
+            return 409, {"message": f"{kind[:-1]} {spec.get('Name')} already exists"}
+        item = {"ID": uuid.uuid4().hex[:25], "Version": {"Index": 1}, "CreatedAt": timestamp(), "Spec": spec}
+        if kind == "networks":
+            item = {
+                "Id": item["ID"],
+                "ID": item["ID"],
+                "Name": spec["Name"],
+                "Labels": spec.get("Labels") or {},
+                "Scope": "swarm",
+                "Driver": spec.get("Driver", "overlay"),
+            }
+        self.objects[kind][item["ID"]] = item
+        return 201, {"ID": item["ID"], "Id": item["ID"]}
+
+    def _update_object(self, kind: str, object_id: str, spec: Json) -> tuple[int, Any]:
+        """Configs and secrets are immutable: only their labels may change (swarmkit's rule)."""
+        item = self.objects[kind].get(object_id)
+        if item is None:
+            return 404, {"message": f"{kind[:-1]} {object_id} not found"}
+        if spec.get("Data") != item["Spec"].get("Data"):
+            return 400, {"message": "rpc error: code = InvalidArgument desc = only updates to Labels are allowed"}
+        item["Spec"] = spec
+        item["Version"]["Index"] += 1
+        return 200, {}
 
     def _answer_found(self, name: str, answer: Callable[[Json], Any]) -> tuple[int, Any]:
         try:
@@ -234,12 +311,53 @@ class FakeEngine:
             self._bump(service)
         if version != service["Version"]["Index"]:
             return self.conflict_status, {"message": OUT_OF_SEQUENCE_MESSAGE}
+        previous_image = _image(service)
         service["PreviousSpec"] = service["Spec"]
         service["Spec"] = _normalised(spec)
         self._bump(service)
-        self.updates.append((time.time(), service["Spec"]["Name"], _replicas(service)))
-        self._reconcile(service)
+        self._record(service, "update")
+        self._run_job(service)
+        if _replicas(service) is not None and _image(service) != previous_image:
+            service["UpdateStatus"] = {"State": "updating", "StartedAt": timestamp(), "Message": "update in progress"}
+            self._updating[service["ID"]] = time.monotonic()
+        else:
+            self._reconcile(service)
         return 200, {"Warnings": []}
+
+    def _record(self, service: Json, action: str) -> None:
+        self.writes.append(Write(time.time(), service["Spec"]["Name"], action, _image(service), _replicas(service)))
+
+    def _run_job(self, service: Json) -> None:
+        """A job service runs once more on every create and update: a new iteration."""
+        if "ReplicatedJob" not in service["Spec"]["Mode"]:
+            return
+        iteration = service.get("JobStatus", {}).get("JobIteration", {}).get("Index", 0) + 1
+        service["JobStatus"] = {"JobIteration": {"Index": iteration}, "LastExecution": timestamp()}
+        image = _image(service)
+        failed = image in self.failing_job_images
+        task = self._new_task(
+            service, slot=1, image=image, state="failed" if failed else "complete", desired="complete"
+        )
+        task["JobIteration"] = {"Index": iteration}
+        task["Status"]["Err"] = "task: non-zero exit (1)" if failed else ""
+
+    def _finish_update(self, service: Json) -> None:
+        """The updater's outcome: every task replaced (start-first), or a rollback."""
+        image = _image(service)
+        old = [t for t in self.tasks.values() if t["ServiceID"] == service["ID"] and t["DesiredState"] == "running"]
+        if image in self.unhealthy_images:
+            failed = self._new_task(service, slot=1, image=image, state="failed", desired="shutdown")
+            failed["Status"]["Err"] = "task: non-zero exit (1): dockerexec: unhealthy container"
+            service["Spec"], service["PreviousSpec"] = service["PreviousSpec"], service["Spec"]
+            service["UpdateStatus"] = {"State": "rollback_completed", "Message": "rollback completed"}
+        else:
+            for task in old:
+                task["DesiredState"] = "shutdown"
+                task["Status"].update(State="shutdown", Message="shutdown", Timestamp=timestamp())
+                self.runtime.stop(task["Status"]["ContainerStatus"]["ContainerID"])
+            service["UpdateStatus"] = {"State": "completed", "Message": "update completed"}
+        self._bump(service)
+        self._reconcile(service)
 
     def _stats(self, container: str) -> tuple[int, Any]:
         if not self.stats_available:
@@ -320,7 +438,7 @@ class FakeEngine:
             task["DesiredState"] = "shutdown"
             task["Status"].update(State="shutdown", Message="shutdown", Timestamp=timestamp())
             self.runtime.stop(task["Status"]["ContainerStatus"]["ContainerID"])
-        self.tick()
+        self._promote_ready()
 
 
 _NODE: Json = {
@@ -342,6 +460,10 @@ def _normalised(spec: Json) -> Json:
     return spec
 
 
+def _image(service: Json) -> str:
+    return str(service["Spec"].get("TaskTemplate", {}).get("ContainerSpec", {}).get("Image", ""))
+
+
 def _replicas(service: Json) -> int | None:
     replicated = service["Spec"].get("Mode", {}).get("Replicated")
     return None if replicated is None else int(replicated.get("Replicas", 1))
@@ -351,6 +473,20 @@ def _filters(query: Mapping[str, list[str]]) -> dict[str, list[str]]:
     """The Engine's `filters` parameter: `{"name": ["x"]}` or the older `{"name": {"x": true}}`."""
     raw = json.loads(query.get("filters", ["{}"])[0] or "{}")
     return {key: list(value) if isinstance(value, list) else list(value.keys()) for key, value in raw.items()}
+
+
+def _name(item: Json) -> str:
+    return str(item.get("Name") or item.get("Spec", {}).get("Name", ""))
+
+
+def _object_matches(item: Json, filters: Mapping[str, list[str]]) -> bool:
+    labels = item.get("Labels") or item.get("Spec", {}).get("Labels") or {}
+    for wanted in filters.get("label", []):
+        key, has_value, value = wanted.partition("=")
+        if key not in labels or (has_value and labels[key] != value):
+            return False
+    names = filters.get("name") or filters.get("names")
+    return not names or _name(item) in names
 
 
 def _service_matches(service: Json, filters: Mapping[str, list[str]]) -> bool:

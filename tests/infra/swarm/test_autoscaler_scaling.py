@@ -165,7 +165,7 @@ def test_a_load_step_scales_up_within_the_cooldown_and_back_down_after_the_load_
         assert MINIMUM <= decision["desired"] <= MAXIMUM
         assert decision["applied"] is (decision["action"] != "hold")
 
-    changes = [(moment, replicas) for moment, name, replicas in run.engine.updates if name == "app_app"]
+    changes = [(write.time, write.replicas) for write in run.engine.updates if write.service == "app_app"]
     previous_time, previous_replicas = 0.0, MINIMUM
     for moment, replicas in changes:
         assert replicas is not None

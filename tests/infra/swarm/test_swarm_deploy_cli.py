@@ -1,8 +1,11 @@
-"""swarm-deploy's waits with the real Docker CLI against the fake Engine.
+"""swarm-deploy with the real Docker CLI against the fake Engine.
 
-The test plays the manager: it moves a rolling update or a job through the states a real
-Swarm goes through while `ci.swarm` polls `docker service inspect`, `docker service ps`
-and `docker inspect --type task`, and must come to the right verdict with the tasks' errors.
+First whole deploys: `python -m ci.swarm deploy` runs `docker stack deploy` on the real
+stack file twice and waits, while the fake Engine plays the manager (a job runs on each
+update; an image change is a rolling update that completes, or rolls back when the new
+image is unhealthy). Then the waits alone, with the test moving a rolling update or a job
+through the states a real Swarm goes through while `ci.swarm` polls `docker service
+inspect`, `docker service ps` and `docker inspect --type task`.
 """
 
 import os
@@ -11,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,6 +40,116 @@ def engine() -> Iterator[FakeEngine]:
 def docker_cli(engine: FakeEngine) -> swarm.DockerCli:
     executable = system_tool("docker", "the Docker CLI: Debian's docker-cli, or Docker's static binary")
     return swarm.DockerCli({**os.environ, "DOCKER_HOST": engine.url}, executable=executable)
+
+
+EXTERNAL_SECRETS = (
+    "django_secret_key",
+    "database_url",
+    "google_oauth_client_secret",
+    "postgres_password",
+    "grafana_cloud_api_key",
+)
+NEWER = "registry.example/app@sha256:" + "3" * 64
+
+
+def _deploy(engine: FakeEngine, image: str) -> subprocess.CompletedProcess[str]:
+    docker = system_tool("docker", "the Docker CLI: Debian's docker-cli, or Docker's static binary")
+    swarm_dir = REPO_ROOT / "deploy" / "swarm"
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ci.swarm",
+            "deploy",
+            "--image",
+            image,
+            "--app-env",
+            str(swarm_dir / "app.env.example"),
+            "--alloy-env",
+            str(swarm_dir / "alloy.env.example"),
+            "--poll",
+            str(POLL_SECONDS),
+            "--timeout",
+            "20",
+        ],
+        cwd=REPO_ROOT,
+        env={**os.environ, "DOCKER_HOST": engine.url, "PATH": f"{Path(docker).parent}:{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def swarm_with_secrets(engine: FakeEngine) -> FakeEngine:
+    for name in EXTERNAL_SECRETS:
+        engine.add_secret(name)
+    return engine
+
+
+def _app_writes(engine: FakeEngine) -> list[tuple[str, str, int | None]]:
+    return [(write.action, write.image, write.replicas) for write in engine.writes if write.service == "app_app"]
+
+
+def test_a_first_deploy_migrates_before_the_app_gets_any_replica(swarm_with_secrets: FakeEngine) -> None:
+    engine = swarm_with_secrets
+    result = _deploy(engine, NEW)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"swarm-deploy: {NEW} is live on app_app" in result.stdout
+    assert _app_writes(engine) == [("create", NEW, 0), ("update", NEW, 2)]
+    migrated = next(w.time for w in engine.writes if w.service == "app_migrate")
+    served = next(w.time for w in engine.writes if w.service == "app_app" and w.replicas)
+    assert migrated < served
+    assert {w.service for w in engine.writes} == {
+        f"app_{name}" for name in ("app", "migrate", "postgres", "alloy", "autoscaler")
+    }
+
+
+def test_a_later_deploy_keeps_the_old_app_and_the_autoscalers_scale_until_the_migration_is_done(
+    swarm_with_secrets: FakeEngine,
+) -> None:
+    engine = swarm_with_secrets
+    assert _deploy(engine, NEW).returncode == 0
+    # The autoscaler has scaled the app meanwhile.
+    engine.edit("app_app", lambda service: service["Spec"]["Mode"]["Replicated"].update(Replicas=5))
+    writes_before = len(engine.writes)
+
+    result = _deploy(engine, NEWER)
+    assert result.returncode == 0, result.stdout + result.stderr
+    this_deploy = [(w.service, w.image, w.replicas) for w in engine.writes[writes_before:]]
+    app = [entry for entry in this_deploy if entry[0] == "app_app"]
+    assert app == [("app_app", NEW, 5), ("app_app", NEWER, 5)], "old image until migrated; never the file's count"
+    first_app_update = this_deploy.index(app[1])
+    assert ("app_migrate", NEWER, None) in this_deploy[:first_app_update]
+    assert "--- app_migrate: the job completed" in result.stdout
+
+
+def test_an_unhealthy_image_is_rolled_back_by_swarm_and_the_deploy_fails_with_the_tasks_error(
+    swarm_with_secrets: FakeEngine,
+) -> None:
+    engine = swarm_with_secrets
+    assert _deploy(engine, NEW).returncode == 0
+    engine.unhealthy_images.add(NEWER)
+
+    result = _deploy(engine, NEWER)
+    assert result.returncode == 1
+    assert "swarm-deploy failed: Swarm rolled the update back: rollback completed" in result.stderr
+    assert UNHEALTHY in result.stderr
+    assert engine.service("app_app")["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"] == NEW
+
+
+def test_a_failed_migration_fails_the_deploy_and_leaves_the_app_alone(swarm_with_secrets: FakeEngine) -> None:
+    engine = swarm_with_secrets
+    assert _deploy(engine, NEW).returncode == 0
+    engine.failing_job_images.add(NEWER)
+    writes_before = len(engine.writes)
+
+    result = _deploy(engine, NEWER)
+    assert result.returncode == 1
+    assert "the job failed" in result.stderr
+    assert "task: non-zero exit (1)" in result.stderr
+    assert all(w.image == NEW for w in engine.writes[writes_before:] if w.service == "app_app")
 
 
 def _app(engine: FakeEngine) -> None:
