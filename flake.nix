@@ -78,6 +78,9 @@
               pkgs.uv
               (daggerFor pkgs)
               pkgs.terraform
+              # The Docker CLI alone: swarm-deploy's SSH context, `docker stack config`.
+              pkgs.docker-client
+              pkgs.cloud-init
               pkgs.k6
               pkgs.postgresql_17
               pkgs.nginx

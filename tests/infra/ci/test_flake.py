@@ -18,7 +18,7 @@ LOCK = REPOSITORY / "flake.lock"
 STUB_NIXPKGS = Path(__file__).parent / "nix_stub"
 NIXPKGS_REV = "25f538306313eae3927264466c70d7001dcea1df"
 TOOLS = (
-    "python312", "uv", "terraform", "k6", "postgresql_17", "nginx", "certbot",
+    "python312", "uv", "terraform", "docker-client", "cloud-init", "k6", "postgresql_17", "nginx", "certbot",
     "google-cloud-sdk", "ruff", "pyright", "hadolint", "shellcheck", "zizmor",
 )  # fmt: skip
 NIX_INSTALL = "apt-get install nix-bin"

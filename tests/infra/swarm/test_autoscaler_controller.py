@@ -7,6 +7,8 @@ real load is in test_autoscaler_scaling.py.
 
 import io
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -209,3 +211,15 @@ def test_metrics_and_health_are_served_over_http(engine: FakeEngine) -> None:
         assert "autoscaler_loops_total 2" in metrics.text
         now[0] += 100
         assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 503, "loops stopped"
+
+
+def test_a_bad_setting_stops_start_up_naming_it() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "autoscaler", "--interval", "0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "--interval: must be more than 0 and at most 3600 seconds, got 0.0" in result.stderr

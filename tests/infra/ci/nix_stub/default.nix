@@ -44,6 +44,8 @@ assert unfreeAllowed terraform;
   pythonManylinuxPackages.manylinux1 = [ (tool "glibc") ];
   inherit terraform;
   uv = tool "uv";
+  docker-client = tool "docker-client";
+  cloud-init = tool "cloud-init";
   k6 = tool "k6";
   postgresql_17 = tool "postgresql";
   nginx = tool "nginx";
