@@ -111,14 +111,7 @@ def swarm_request(arguments: argparse.Namespace, env: dict[str, str]) -> tuple[s
     ):
         if not path.is_file():
             raise ValueError(ERROR_MISSING_FILE.format(flag=flag, path=path, why=why))
-    deployment = swarm.Deployment(
-        image=arguments.image,
-        stack=arguments.stack,
-        app_env=arguments.app_env,
-        alloy_env=arguments.alloy_env,
-        registry_username=arguments.registry_username,
-        timeout_seconds=arguments.timeout,
-    )
+    deployment = swarm.Deployment.from_arguments(arguments)
     password_env = arguments.password_env if env.get(arguments.password_env) else None
     target = pipelines.SwarmTarget(
         host=host, ssh_agent_socket=agent, known_hosts=arguments.known_hosts, password_env=password_env

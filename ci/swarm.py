@@ -413,6 +413,19 @@ class Deployment:
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     poll_seconds: float = POLL_SECONDS
 
+    @classmethod
+    def from_arguments(cls, arguments: argparse.Namespace) -> "Deployment":
+        """From the command line's flags (`python -m ci.swarm deploy`, `ci/main.py swarm-deploy`)."""
+        return cls(
+            image=arguments.image,
+            stack=arguments.stack,
+            app_env=arguments.app_env,
+            alloy_env=arguments.alloy_env,
+            registry_username=arguments.registry_username,
+            timeout_seconds=arguments.timeout,
+            poll_seconds=getattr(arguments, "poll", POLL_SECONDS),
+        )
+
     def service(self, name: str) -> str:
         return f"{self.stack}_{name}"
 
@@ -509,15 +522,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         image_digest(arguments.image)
     except ValueError as error:
         cli.error(str(error))
-    deployment = Deployment(
-        image=arguments.image,
-        stack=arguments.stack,
-        app_env=arguments.app_env,
-        alloy_env=arguments.alloy_env,
-        registry_username=arguments.registry_username,
-        timeout_seconds=arguments.timeout,
-        poll_seconds=arguments.poll,
-    )
+    deployment = Deployment.from_arguments(arguments)
     root = Path(__file__).resolve().parent.parent
     try:
         verdict = deploy(DockerCli(dict(os.environ)), deployment, root=root, environ=os.environ)

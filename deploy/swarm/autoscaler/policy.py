@@ -1,7 +1,7 @@
 """A service's scaling policy, read from its labels (`autoscale.*`)."""
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -75,35 +75,33 @@ def policy_from_labels(labels: Mapping[str, str]) -> Policy:
     )
 
 
-def _raw(labels: Mapping[str, str], label: str) -> str:
-    return labels.get(label, "").strip()
-
-
 def _integer(labels: Mapping[str, str], label: str, *, low: int, high: int, default: int | None = None) -> int:
-    raw = _raw(labels, label)
-    if not raw:
-        if default is None:
-            raise PolicyError(ERROR_MISSING.format(label=label))
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise PolicyError(ERROR_NOT_INTEGER.format(label=label, value=raw)) from None
-    if not low <= value <= high:
-        raise PolicyError(ERROR_OUT_OF_RANGE.format(label=label, low=low, high=high, value=value))
-    return value
+    return int(_parsed(labels, label, int, ERROR_NOT_INTEGER, low=low, high=high, default=default))
 
 
 def _number(labels: Mapping[str, str], label: str, *, low: float, high: float, default: float | None = None) -> float:
-    raw = _raw(labels, label)
+    return _parsed(labels, label, float, ERROR_NOT_NUMBER, low=low, high=high, default=default)
+
+
+def _parsed(
+    labels: Mapping[str, str],
+    label: str,
+    parse: Callable[[str], float],
+    malformed: str,
+    *,
+    low: float,
+    high: float,
+    default: float | None,
+) -> float:
+    raw = labels.get(label, "").strip()
     if not raw:
         if default is None:
             raise PolicyError(ERROR_MISSING.format(label=label))
         return default
     try:
-        value = float(raw)
+        value = parse(raw)
     except ValueError:
-        raise PolicyError(ERROR_NOT_NUMBER.format(label=label, value=raw)) from None
+        raise PolicyError(malformed.format(label=label, value=raw)) from None
     if not math.isfinite(value) or not low <= value <= high:
         raise PolicyError(ERROR_OUT_OF_RANGE.format(label=label, low=low, high=high, value=value))
     return value
