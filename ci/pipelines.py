@@ -2,7 +2,7 @@
 
 Later issues add their pipelines here the same way: `deploy` (ci/deploy.py, the Cloud
 Run canary), `perf` (ci/perf.py, k6) and `chaos` (ci/chaos.py). `swarm-deploy` runs
-`python -m ci.swarm deploy` (plain Python, the Docker CLI) in a container that reaches the
+`python -m ci.swarm_deploy` (plain Python, the Docker CLI) in a container that reaches the
 Swarm manager over SSH.
 """
 
@@ -172,7 +172,7 @@ class SwarmTarget:
 def swarm_deploy_plan(
     build: Build, deployment: swarm.Deployment, target: SwarmTarget, *, run_id: str
 ) -> dagger.Container:
-    """`python -m ci.swarm deploy` with the Docker CLI, SSH and the stack's files.
+    """`python -m ci.swarm_deploy` with the Docker CLI, SSH and the stack's files.
 
     A manager on a loopback port (an IAP tunnel) is reached through a Dagger host service;
     its host key must be in known_hosts under the name the tunnel gives it. `run_id` keeps
@@ -213,8 +213,7 @@ def swarm_deploy_plan(
             [
                 "python3",
                 "-m",
-                "ci.swarm",
-                "deploy",
+                "ci.swarm_deploy",
                 "--image",
                 deployment.image,
                 "--stack",

@@ -1,6 +1,6 @@
 """swarm-deploy with the real Docker CLI against the fake Engine.
 
-First whole deploys: `python -m ci.swarm deploy` runs `docker stack deploy` on the real
+First whole deploys: `python -m ci.swarm_deploy` runs `docker stack deploy` on the real
 stack file twice and waits, while the fake Engine plays the manager (a job runs on each
 update; an image change is a rolling update that completes, or rolls back when the new
 image is unhealthy). Then a wait alone, with the test moving a rolling update through
@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from ci import swarm
+from ci import swarm_deploy
 from tests.infra.swarm.engine_fake import FakeEngine, engine_running
 from tests.support.paths import REPO_ROOT
 from tests.support.tools import system_tool
@@ -37,9 +37,9 @@ def engine() -> Iterator[FakeEngine]:
 
 
 @pytest.fixture
-def docker_cli(engine: FakeEngine) -> swarm.DockerCli:
+def docker_cli(engine: FakeEngine) -> swarm_deploy.DockerCli:
     executable = system_tool("docker", "the Docker CLI: Debian's docker-cli, or Docker's static binary")
-    return swarm.DockerCli({**os.environ, "DOCKER_HOST": engine.url}, executable=executable)
+    return swarm_deploy.DockerCli({**os.environ, "DOCKER_HOST": engine.url}, executable=executable)
 
 
 EXTERNAL_SECRETS = (
@@ -59,8 +59,7 @@ def _deploy(engine: FakeEngine, image: str) -> subprocess.CompletedProcess[str]:
         [
             sys.executable,
             "-m",
-            "ci.swarm",
-            "deploy",
+            "ci.swarm_deploy",
             "--image",
             image,
             "--app-env",
@@ -162,8 +161,8 @@ def _app(engine: FakeEngine) -> None:
     )
 
 
-def _in_background(wait: Callable[[], swarm.Verdict]) -> tuple[threading.Thread, list[swarm.Verdict]]:
-    verdicts: list[swarm.Verdict] = []
+def _in_background(wait: Callable[[], swarm_deploy.Verdict]) -> tuple[threading.Thread, list[swarm_deploy.Verdict]]:
+    verdicts: list[swarm_deploy.Verdict] = []
     thread = threading.Thread(target=lambda: verdicts.append(wait()), daemon=True)
     thread.start()
     return thread, verdicts
@@ -176,11 +175,11 @@ def _update_to_new_image(service: dict[str, Any]) -> None:
 
 
 def test_a_rolled_back_update_is_a_failure_with_the_failed_tasks_error(
-    engine: FakeEngine, docker_cli: swarm.DockerCli
+    engine: FakeEngine, docker_cli: swarm_deploy.DockerCli
 ) -> None:
     _app(engine)
     thread, verdicts = _in_background(
-        lambda: swarm.wait_for_rollout(docker_cli, "app_app", image=NEW, timeout=20, poll_seconds=POLL_SECONDS)
+        lambda: swarm_deploy.wait_for_rollout(docker_cli, "app_app", image=NEW, timeout=20, poll_seconds=POLL_SECONDS)
     )
     engine.edit("app_app", _update_to_new_image)
     started = engine.add_task("app_app", image=NEW, state="starting", desired="running", slot=1)
@@ -204,23 +203,25 @@ def test_a_rolled_back_update_is_a_failure_with_the_failed_tasks_error(
     assert verdict.errors[0].endswith(UNHEALTHY)
 
 
-def test_a_wait_that_never_ends_fails_naming_where_it_stood(engine: FakeEngine, docker_cli: swarm.DockerCli) -> None:
+def test_a_wait_that_never_ends_fails_naming_where_it_stood(
+    engine: FakeEngine, docker_cli: swarm_deploy.DockerCli
+) -> None:
     _app(engine)
     engine.edit("app_app", _update_to_new_image)
-    verdict = swarm.wait_for_rollout(docker_cli, "app_app", image=NEW, timeout=0.5, poll_seconds=POLL_SECONDS)
+    verdict = swarm_deploy.wait_for_rollout(docker_cli, "app_app", image=NEW, timeout=0.5, poll_seconds=POLL_SECONDS)
     assert verdict.state == "failed"
-    assert verdict.summary == swarm.ERROR_TIMEOUT.format(
+    assert verdict.summary == swarm_deploy.ERROR_TIMEOUT.format(
         what="app_app", seconds=0, reason="updating: update in progress"
     )
 
 
-def test_a_service_that_does_not_exist_reads_as_none(docker_cli: swarm.DockerCli) -> None:
+def test_a_service_that_does_not_exist_reads_as_none(docker_cli: swarm_deploy.DockerCli) -> None:
     assert docker_cli.service("app_app") is None
 
 
 def test_the_deploy_command_refuses_an_image_by_tag_before_touching_the_swarm() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "ci.swarm", "deploy", "--image", "registry.example/app:latest"],
+        [sys.executable, "-m", "ci.swarm_deploy", "--image", "registry.example/app:latest"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

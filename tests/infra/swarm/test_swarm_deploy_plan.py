@@ -37,7 +37,7 @@ def test_the_deploy_runs_ci_swarm_with_the_docker_cli_from_a_pinned_image() -> N
     assert chain(docker_binary.args["source"])[1].args["address"] == pipelines.DOCKER_CLI_IMAGE
     assert any("openssh-client" in args for args in execs(plan))
     command = execs(plan)[-1]
-    assert command[:4] == ["python3", "-m", "ci.swarm", "deploy"]
+    assert command[:3] == ["python3", "-m", "ci.swarm_deploy"]
     assert command[command.index("--image") + 1] == IMAGE
     assert command[command.index("--app-env") + 1] == f"{pipelines.DEPLOY_FILES_DIR}/app.env"
     sources = next(call for call in calls_named(plan, "withDirectory"))
