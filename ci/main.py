@@ -1,4 +1,8 @@
-"""Entry point: `dagger run python ci/main.py <pipeline> [options]`."""
+"""Entry point of the pipelines, in either form (ci/README.md says which to use when):
+
+python ci/main.py <pipeline> [options]             the SDK starts the pinned engine itself
+dagger run python ci/main.py <pipeline> [options]  inside the Dagger CLI's session and view
+"""
 
 import argparse
 import os
@@ -14,11 +18,14 @@ if __package__ in (None, ""):
 import anyio
 import dagger
 
-from ci import pipelines, publish, release, swarm
+from ci import pipelines, publish, release, swarm, swarm_pipeline
+from ci.canary import cli as canary_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 ERROR_PUBLISH_ARGUMENT = "publish to {registry} needs {flag}"
 ERROR_MISSING_CREDENTIAL = "publish needs the registry password or token in ${name}"
+ARTIFACTS = ROOT / "build"
+ERROR_MISSING_ACCESS_TOKEN = "deploy needs a Google access token in ${name} (gcloud auth print-access-token)"  # noqa: S105
 ERROR_NO_SSH_AGENT = "swarm-deploy signs in through an SSH agent: start one and ssh-add the deploy key (SSH_AUTH_SOCK)"
 ERROR_MISSING_FILE = "swarm-deploy needs {flag} {path}: {why}"
 
@@ -26,18 +33,25 @@ ERROR_MISSING_FILE = "swarm-deploy needs {flag} {path}: {why}"
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="python ci/main.py",
-        description="CI/CD pipelines on Dagger. Run under `dagger run` to see progress.",
+        description="CI/CD pipelines on Dagger: `python ci/main.py` starts an engine itself; "
+        "`dagger run python ci/main.py` runs inside the Dagger CLI's session.",
     )
     pipeline = root.add_subparsers(dest="pipeline", required=True, metavar="PIPELINE")
-    pipeline.add_parser("check", help="ruff, pyright and pytest against Postgres and GCS")
-    pipeline.add_parser("scan", help="pip-audit, bandit, hadolint, checkov, zizmor, shellcheck, trivy")
+    pipeline.add_parser("check", help=".ci/run's lint and tests, in its environment, in a container")
+    pipeline.add_parser("scan", help="pip-audit, bandit, hadolint, checkov, zizmor, shellcheck, alloy")
     for name, summary in (
-        ("build", "the image from the Dockerfile, tagged by commit, with an SBOM"),
+        ("build", "the image once, as an OCI tarball; trivy and an SBOM from that file"),
         ("all", "check, scan and build in one run"),
     ):
         command = pipeline.add_parser(name, help=summary)
-        command.add_argument("--output", type=Path, default=ROOT / "build", help="where image.tar and the SBOM go")
-    push = pipeline.add_parser("publish", help="push the image, print its digest, sign it in GitHub Actions")
+        command.add_argument("--output", type=Path, default=ARTIFACTS, help="where image.tar and the SBOM go")
+    push = pipeline.add_parser(
+        "publish", help="push build's tarball after a fresh trivy scan, print its digest, sign it in GitHub Actions"
+    )
+    push.add_argument("--input", type=Path, default=ARTIFACTS, help="where build wrote image.tar and the SBOM")
+    push.add_argument(
+        "--expect-digest", help="refuse unless the tarball is this image (sha256:...), as the build reported"
+    )
     push.add_argument("--registry", choices=("artifact-registry", "docker-hub"), default="artifact-registry")
     push.add_argument("--location", help="Artifact Registry location, e.g. europe-west1")
     push.add_argument("--project", help="Google Cloud project ID (Artifact Registry)")
@@ -50,6 +64,9 @@ def parser() -> argparse.ArgumentParser:
         default=publish.REGISTRY_PASSWORD_ENV,
         help="environment variable holding the password or access token (read as a secret)",
     )
+    rollout = pipeline.add_parser("deploy", help="release an image to Cloud Run as a self-judging canary")
+    # The controller's own options; the expected version defaults to this checkout's build version.
+    canary_cli.add_arguments(rollout, optional=frozenset({"expected_version"}))
     swarm_deploy = pipeline.add_parser(
         "swarm-deploy", help="deploy an image digest to Docker Swarm over SSH: migrations, then a rolling update"
     )
@@ -70,7 +87,7 @@ def parser() -> argparse.ArgumentParser:
     swarm_deploy.add_argument(
         "--timeout", type=float, default=swarm.DEFAULT_TIMEOUT_SECONDS, help="seconds for each wait"
     )
-    # Later issues: `deploy` (Cloud Run canary), `perf` (k6), `chaos`; see ci/pipelines.py.
+    # A new pipeline: a parser here, a case in run(), a plan and a run in ci/pipelines.py.
     return root
 
 
@@ -97,7 +114,9 @@ def registry_target(arguments: argparse.Namespace) -> release.RegistryTarget:
     return release.docker_hub(namespace=arguments.namespace, username=arguments.username, image=arguments.image)
 
 
-def swarm_request(arguments: argparse.Namespace, env: dict[str, str]) -> tuple[swarm.Deployment, pipelines.SwarmTarget]:
+def swarm_request(
+    arguments: argparse.Namespace, env: dict[str, str]
+) -> tuple[swarm.Deployment, swarm_pipeline.SwarmTarget]:
     """The deploy and its target from the arguments; raises ValueError naming what is wrong."""
     host = swarm.SshHost.parse(arguments.host)
     swarm.image_digest(arguments.image)
@@ -113,7 +132,7 @@ def swarm_request(arguments: argparse.Namespace, env: dict[str, str]) -> tuple[s
             raise ValueError(ERROR_MISSING_FILE.format(flag=flag, path=path, why=why))
     deployment = swarm.Deployment.from_arguments(arguments)
     password_env = arguments.password_env if env.get(arguments.password_env) else None
-    target = pipelines.SwarmTarget(
+    target = swarm_pipeline.SwarmTarget(
         host=host, ssh_agent_socket=agent, known_hosts=arguments.known_hosts, password_env=password_env
     )
     return deployment, target
@@ -121,10 +140,11 @@ def swarm_request(arguments: argparse.Namespace, env: dict[str, str]) -> tuple[s
 
 async def run(
     arguments: argparse.Namespace,
+    build: pipelines.Build,
     target: release.RegistryTarget | None,
-    swarm_deploy: tuple[swarm.Deployment, pipelines.SwarmTarget] | None = None,
+    digest: str,
+    swarm_deploy: tuple[swarm.Deployment, swarm_pipeline.SwarmTarget] | None = None,
 ) -> None:
-    build = pipelines.Build.from_environment(ROOT)
     async with dagger.connection(dagger.Config(log_output=sys.stderr)):
         match arguments.pipeline:
             case "check":
@@ -136,7 +156,11 @@ async def run(
             case "all":
                 await pipelines.run_all(build, output=arguments.output)
             case "publish" if target is not None:
-                await pipelines.run_publish(build, target, password_env=arguments.password_env)
+                await pipelines.run_publish(
+                    build, target, password_env=arguments.password_env, artifacts=arguments.input, digest=digest
+                )
+            case "deploy":
+                await pipelines.run_deploy(build, arguments)
             case "swarm-deploy" if swarm_deploy is not None:
                 await pipelines.run_swarm_deploy(build, *swarm_deploy)
             case _:
@@ -154,14 +178,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             cli.error(str(error))
         if not os.environ.get(arguments.password_env):
             cli.error(ERROR_MISSING_CREDENTIAL.format(name=arguments.password_env))
+    if arguments.pipeline == "deploy":
+        canary_cli.check(cli, arguments)
+        if not os.environ.get(canary_cli.ACCESS_TOKEN_ENV):
+            cli.error(ERROR_MISSING_ACCESS_TOKEN.format(name=canary_cli.ACCESS_TOKEN_ENV))
     swarm_deploy = None
     if arguments.pipeline == "swarm-deploy":
         try:
             swarm_deploy = swarm_request(arguments, dict(os.environ))
         except ValueError as error:
             cli.error(str(error))
+    build = pipelines.Build.from_environment(ROOT)
+    digest = ""
+    if target is not None:
+        try:
+            digest = pipelines.publish_preflight(
+                build, artifacts=arguments.input, expected_digest=arguments.expect_digest
+            )
+        except ValueError as error:
+            print(f"pipeline publish refused: {error}", file=sys.stderr)
+            return 1
     try:
-        anyio.run(run, arguments, target, swarm_deploy)
+        anyio.run(run, arguments, build, target, digest, swarm_deploy)
     except pipelines.PipelineError as error:
         print(f"pipeline {arguments.pipeline} {error}", file=sys.stderr)
         return 1

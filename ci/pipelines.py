@@ -1,16 +1,21 @@
 """Each pipeline as a lazy plan (inspectable offline) and a run that awaits it.
 
-Later issues add their pipelines here the same way: `deploy` (ci/deploy.py, the Cloud
-Run canary), `perf` (ci/perf.py, k6) and `chaos` (ci/chaos.py). `swarm-deploy` runs
-`python -m ci.swarm_deploy` (plain Python, the Docker CLI) in a container that reaches the
-Swarm manager over SSH.
+One image per run: `build` exports it once as an OCI tarball; trivy and syft read that
+file; `publish` imports the same file, scans it again with today's database, pushes it
+and signs the digest the registry reports only if it is the tarball's own.
+
+`swarm-deploy` runs ci/swarm_deploy.py against a Swarm manager over SSH
+(ci/swarm_pipeline.py). Later issues add their pipelines here the same way: `perf`
+(ci/perf.py, k6) and `chaos` (ci/chaos.py).
 """
 
+import argparse
 import os
 import sys
-import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
@@ -18,34 +23,35 @@ import anyio
 import dagger
 from dagger import dag
 
-from ci import checks, image, publish, release, scan, suite, swarm, workspace
+from ci import checks, deploy, github, image, provenance, publish, release, scan, swarm, swarm_pipeline, workspace
+from ci.canary import cli as canary_cli
 
+IMAGE_FILE: Final = "image.tar"
+SBOM_FILE: Final = "sbom.spdx.json"
 ERROR_STEPS_FAILED: Final = "failed: {names} (each step's output is printed above)"
+ERROR_NO_ARTIFACT: Final = "no {path}: run `python ci/main.py build` first (or pass --input)"
+ERROR_DEPLOY: Final = "failed: the canary controller exited {code} (its report is printed above)"
 ERROR_SWARM_DEPLOY: Final = "failed: swarm-deploy (its output is printed above)"
-
-# Pinned by tag and digest, mirrored in ci/images.Dockerfile where dependabot bumps them.
-DOCKER_CLI_IMAGE: Final = "docker:28.5.2-cli@sha256:625d9431a9f54c5a2bc90f24f0e1c3d55b1349fd857dd85035f98c2c9acbdd4d"
-SSH_AGENT_PATH: Final = "/run/ssh-agent.sock"
-SSH_DIR: Final = "/root/.ssh"
-# The name the manager has inside the container when it is reached through a local tunnel.
-MANAGER_ALIAS: Final = "swarm-manager"
-DEPLOY_FILES_DIR: Final = "/run/deploy"
-# What the deploy step reads from the checkout.
-SWARM_SOURCES: Final = ["ci/**", "deploy/swarm/**", "alloy/config.alloy"]
 
 
 class PipelineError(Exception):
-    """One or more steps failed; their output was already printed."""
+    """One or more steps failed, or a release check refused; the reason is printed."""
+
+
+def _now_run_id() -> str:
+    return github.run_id({}, datetime.now(UTC))
 
 
 @dataclass(frozen=True)
 class Build:
-    """Which commit is built, and what it is called."""
+    """Which commit is built, from which tree, in which run, and what it is called."""
 
     root: Path
     commit: str
     ref: str = ""
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    dirty: bool = False
+    run_id: str = field(default_factory=_now_run_id)
 
     @property
     def version(self) -> str:
@@ -55,6 +61,10 @@ class Build:
     def tags(self) -> list[str]:
         return release.image_tags(commit=self.commit, ref=self.ref)
 
+    @property
+    def revision(self) -> str:
+        return provenance.revision(self.commit, dirty=self.dirty)
+
     @classmethod
     def from_environment(cls, root: Path) -> "Build":
         env = dict(os.environ)
@@ -63,45 +73,90 @@ class Build:
             commit=release.current_commit(env, root),
             ref=release.current_ref(env),
             env=env,
+            dirty=bool(provenance.dirty_paths(root)),
+            run_id=github.run_id(env, datetime.now(UTC)),
         )
 
 
+def source(build: Build) -> dagger.Directory:
+    return workspace.repository(str(build.root))
+
+
+def host_file(path: Path) -> dagger.File:
+    return dag.host().file(str(path.resolve()))
+
+
 def check_plan(build: Build) -> dict[str, dagger.Container]:
-    source = workspace.repository(str(build.root))
-    return suite.check(workspace.python_environment(source))
-
-
-def image_plan(build: Build) -> dagger.Container:
-    source = workspace.repository(str(build.root))
-    return image.build(source, commit=build.commit, version=build.version)
+    """`.ci/run`'s steps (checks.CI_STEPS) in its environment; independent, so side by side."""
+    python = workspace.python_environment(source(build))
+    return {name: python.with_exec(list(command)) for name, command in checks.CI_STEPS.items()}
 
 
 def scan_plan(build: Build) -> dict[str, dagger.Container]:
-    source = workspace.repository(str(build.root))
     return scan.scan(
-        source,
-        workspace.python_environment(source),
-        image_plan(build),
+        source(build),
+        workspace.python_environment(source(build)),
         shell_script_paths=checks.shell_scripts(build.root),
+        run_id=build.run_id,
     )
 
 
-def publish_plan(build: Build, target: release.RegistryTarget, *, password_env: str) -> dagger.Container:
-    """The built image, authenticated to the target registry."""
-    return publish.authenticated(image_plan(build), target, publish.secret_from_env(password_env))
+def image_plan(build: Build) -> dagger.Container:
+    return image.build(source(build), revision=build.revision, version=build.version)
+
+
+def image_scan_plan(build: Build, tarball: dagger.File) -> dict[str, dagger.Container]:
+    return {"trivy": scan.image_vulnerabilities(tarball, run_id=build.run_id)}
+
+
+def publish_plan(tarball: dagger.File, target: release.RegistryTarget, *, password_env: str) -> dagger.Container:
+    """The built tarball, imported as it is, authenticated to the target registry."""
+    return publish.authenticated(publish.imported(tarball), target, publish.secret_from_env(password_env))
 
 
 def sign_plan(
-    build: Build, target: release.RegistryTarget, *, digest_reference: str, password_env: str
+    build: Build, target: release.RegistryTarget, *, digest_reference: str, password_env: str, sbom: dagger.File
 ) -> dagger.Container:
     return publish.signer(
         digest_reference,
         target,
         publish.secret_from_env(password_env),
-        sbom=image.sbom(image_plan(build)),
+        sbom=sbom,
         oidc_request_url=build.env[publish.OIDC_REQUEST_URL_ENV],
         oidc_request_token=publish.secret_from_env(publish.OIDC_REQUEST_TOKEN_ENV),
     )
+
+
+def publish_preflight(build: Build, *, artifacts: Path, expected_digest: str | None) -> str:
+    """Refuse before any engine starts: a dirty tree, a missing or foreign tarball. Returns its digest."""
+    provenance.require_clean(provenance.dirty_paths(build.root))
+    tarball = artifacts / IMAGE_FILE
+    needed = [tarball, artifacts / SBOM_FILE] if release.signs_keylessly(build.env) else [tarball]
+    for path in needed:
+        if not path.is_file():
+            raise ValueError(ERROR_NO_ARTIFACT.format(path=path))
+    digest = provenance.manifest_digest(tarball)
+    provenance.require_expected(tarball, digest, expected_digest)
+    return digest
+
+
+def deploy_plan(build: Build, arguments: argparse.Namespace) -> dagger.Container:
+    """The controller run for parsed `deploy` options; the version defaults to this build's."""
+    if arguments.expected_version is None:
+        arguments = argparse.Namespace(**{**vars(arguments), "expected_version": build.version})
+    secret_envs = [canary_cli.ACCESS_TOKEN_ENV, *filter(None, [arguments.smoke_token_env])]
+    return deploy.controller(
+        workspace.repository(str(build.root)),
+        canary_cli.to_argv(arguments),
+        secrets={name: publish.secret_from_env(name) for name in secret_envs},
+        run_id=f"{release.commit_tag(build.commit)}-{uuid.uuid4().hex[:6]}",
+    )
+
+
+def swarm_deploy_plan(
+    build: Build, deployment: swarm.Deployment, target: swarm_pipeline.SwarmTarget
+) -> dagger.Container:
+    return swarm_pipeline.deployer(source(build), deployment, target, run_id=build.run_id)
 
 
 async def run_steps(steps: Mapping[str, dagger.Container]) -> None:
@@ -133,13 +188,17 @@ async def run_scan(build: Build) -> None:
     await run_steps(scan_plan(build))
 
 
-async def run_build(build: Build, *, output: Path) -> None:
-    """Build the image, write `image.tar` (OCI) and `sbom.spdx.json` into output."""
-    built = image_plan(build)
-    await built.export(str(output / "image.tar"))
-    await image.sbom(built).export(str(output / "sbom.spdx.json"))
-    name = f"{release.IMAGE_NAME}:{release.commit_tag(build.commit)}"
-    print(f"built {name} (version {build.version}) into {output}/: image.tar, sbom.spdx.json")
+async def run_build(build: Build, *, output: Path) -> str:
+    """Build the image once into output/image.tar; trivy and syft read that file. Returns its digest."""
+    tarball_path = output / IMAGE_FILE
+    await image_plan(build).export(str(tarball_path))
+    digest = provenance.manifest_digest(tarball_path)
+    tarball = host_file(tarball_path)
+    await run_steps(image_scan_plan(build, tarball))
+    await image.sbom(tarball).export(str(output / SBOM_FILE))
+    print(f"built {digest} (revision {build.revision}, version {build.version}): {tarball_path}, {SBOM_FILE}")
+    github.set_output(build.env, "digest", digest)
+    return digest
 
 
 async def run_all(build: Build, *, output: Path) -> None:
@@ -147,94 +206,42 @@ async def run_all(build: Build, *, output: Path) -> None:
     await run_build(build, output=output)
 
 
-async def run_publish(build: Build, target: release.RegistryTarget, *, password_env: str) -> None:
-    authenticated = publish_plan(build, target, password_env=password_env)
-    digest_reference = await publish.push(authenticated, target, tags=build.tags)
+async def run_deploy(build: Build, arguments: argparse.Namespace) -> None:
+    try:
+        report = await deploy_plan(build, arguments).stdout()
+    except dagger.ExecError as error:
+        print(error.stdout, error.stderr, sep="\n", file=sys.stderr)
+        raise PipelineError(ERROR_DEPLOY.format(code=error.exit_code)) from error
+    print(report)
+
+
+async def run_swarm_deploy(build: Build, deployment: swarm.Deployment, target: swarm_pipeline.SwarmTarget) -> None:
+    try:
+        print(await swarm_deploy_plan(build, deployment, target).stdout())
+    except dagger.ExecError as error:
+        print(error.stdout, error.stderr, sep="\n", file=sys.stderr)
+        raise PipelineError(ERROR_SWARM_DEPLOY) from error
+
+
+async def run_publish(
+    build: Build, target: release.RegistryTarget, *, password_env: str, artifacts: Path, digest: str
+) -> None:
+    """Push the tarball `build` wrote (digest from publish_preflight) and sign what the registry holds."""
+    tarball = host_file(artifacts / IMAGE_FILE)
+    try:
+        provenance.require_revision(await publish.imported(tarball).label(provenance.REVISION_LABEL), build.commit)
+        await run_steps(image_scan_plan(build, tarball))
+        pushed = publish_plan(tarball, target, password_env=password_env)
+        digest_reference = await publish.push(pushed, target, tags=build.tags)
+        provenance.require_pushed(digest_reference, digest)
+    except ValueError as error:
+        raise PipelineError(str(error)) from error
     print(digest_reference)
+    github.set_output(build.env, "digest", digest_reference)
     if release.signs_keylessly(build.env):
-        plan = sign_plan(build, target, digest_reference=digest_reference, password_env=password_env)
+        sbom = host_file(artifacts / SBOM_FILE)
+        plan = sign_plan(build, target, digest_reference=digest_reference, password_env=password_env, sbom=sbom)
         await plan.sync()
         print(f"signed {digest_reference} and attested its SBOM (cosign, keyless)")
     else:
         print("not in GitHub Actions: published unsigned (keyless signing needs its OIDC token)")
-
-
-@dataclass(frozen=True)
-class SwarmTarget:
-    """Where swarm-deploy goes and how it gets in: SSH through this machine's agent."""
-
-    host: swarm.SshHost
-    ssh_agent_socket: str
-    known_hosts: Path
-    password_env: str | None = None
-
-
-def swarm_deploy_plan(
-    build: Build, deployment: swarm.Deployment, target: SwarmTarget, *, run_id: str
-) -> dagger.Container:
-    """`python -m ci.swarm_deploy` with the Docker CLI, SSH and the stack's files.
-
-    A manager on a loopback port (an IAP tunnel) is reached through a Dagger host service;
-    its host key must be in known_hosts under the name the tunnel gives it. `run_id` keeps
-    the deploy out of Dagger's cache: it is an action, not a build step.
-    """
-    source = workspace.repository(str(build.root))
-    docker_cli = dag.container().from_(DOCKER_CLI_IMAGE).file("/usr/local/bin/docker")
-    container = (
-        dag.container()
-        .from_(workspace.PYTHON_IMAGE)
-        .with_exec(["apt-get", "update", "--quiet"])
-        .with_exec(["apt-get", "install", "--yes", "--quiet", "--no-install-recommends", "openssh-client"])
-        .with_file("/usr/local/bin/docker", docker_cli)
-        .with_directory(workspace.SOURCE_PATH, source, include=SWARM_SOURCES)
-        .with_workdir(workspace.SOURCE_PATH)
-        .with_mounted_file(f"{DEPLOY_FILES_DIR}/app.env", dag.host().file(str(deployment.app_env)))
-        .with_mounted_file(f"{DEPLOY_FILES_DIR}/alloy.env", dag.host().file(str(deployment.alloy_env)))
-        .with_mounted_file(f"{SSH_DIR}/known_hosts", dag.host().file(str(target.known_hosts)))
-        .with_unix_socket(SSH_AGENT_PATH, dag.host().unix_socket(target.ssh_agent_socket))
-        .with_env_variable("SSH_AUTH_SOCK", SSH_AGENT_PATH)
-    )
-    if target.host.is_loopback:
-        tunnel = dag.host().service([dagger.PortForward(backend=target.host.port, frontend=22)], host=target.host.host)
-        container = container.with_service_binding(MANAGER_ALIAS, tunnel)
-        alias, port = MANAGER_ALIAS, 22
-    else:
-        alias, port = target.host.host, target.host.port
-    config = swarm.ssh_config(target.host, alias=alias, port=port, known_hosts=f"{SSH_DIR}/known_hosts")
-    container = container.with_new_file(f"{SSH_DIR}/config", config, permissions=0o600)
-    if target.password_env:
-        container = container.with_secret_variable(
-            swarm.REGISTRY_PASSWORD_ENV, publish.secret_from_env(target.password_env)
-        )
-    return (
-        container.with_env_variable("DOCKER_HOST", f"ssh://{target.host.user}@{alias}:{port}")
-        .with_env_variable("SWARM_DEPLOY_RUN", run_id)
-        .with_exec(
-            [
-                "python3",
-                "-m",
-                "ci.swarm_deploy",
-                "--image",
-                deployment.image,
-                "--stack",
-                deployment.stack,
-                "--app-env",
-                f"{DEPLOY_FILES_DIR}/app.env",
-                "--alloy-env",
-                f"{DEPLOY_FILES_DIR}/alloy.env",
-                "--registry-username",
-                deployment.registry_username,
-                "--timeout",
-                str(deployment.timeout_seconds),
-            ]
-        )
-    )
-
-
-async def run_swarm_deploy(build: Build, deployment: swarm.Deployment, target: SwarmTarget) -> None:
-    plan = swarm_deploy_plan(build, deployment, target, run_id=str(time.time_ns()))
-    try:
-        print(await plan.stdout())
-    except dagger.ExecError as error:
-        print(error.stdout, error.stderr, sep="\n", file=sys.stderr)
-        raise PipelineError(ERROR_SWARM_DEPLOY) from error

@@ -1,4 +1,4 @@
-"""The `publish` pipeline: push the built image, then sign it and attest its SBOM keylessly."""
+"""The `publish` pipeline: push the built tarball, then sign its digest and attest its SBOM keylessly."""
 
 from typing import Final
 
@@ -32,6 +32,11 @@ cosign attest --yes --type spdxjson --predicate "$SBOM" "$IMAGE"
 def secret_from_env(name: str) -> dagger.Secret:
     """A secret the engine reads from this process's environment: its value never enters Python."""
     return dag.secret(f"env://{name}")
+
+
+def imported(tarball: dagger.File) -> dagger.Container:
+    """The image exactly as the build wrote it: its layers, config and so its digest."""
+    return dag.container().import_(tarball)
 
 
 def authenticated(image: dagger.Container, target: release.RegistryTarget, password: dagger.Secret) -> dagger.Container:

@@ -1,4 +1,4 @@
-"""The `scan` pipeline: dependency audit, static analysis, IaC and image vulnerabilities."""
+"""The `scan` pipeline (dependency audit, static analysis, IaC) and the image scan of `build`."""
 
 from collections.abc import Sequence
 from typing import Final
@@ -9,6 +9,7 @@ from dagger import dag
 from ci import checks
 
 # Pinned by tag and digest, mirrored in ci/images.Dockerfile where dependabot bumps them.
+# Checkov's tag is checks.CHECKOV_VERSION, the one `.ci/run` installs.
 CHECKOV_IMAGE: Final = (
     "bridgecrew/checkov:3.3.26@sha256:8e63f217cb084f1c1a067326a9cf6e37d54bdc82e5822210d50ca4e2f647dd93"
 )
@@ -21,15 +22,27 @@ ALLOY_CONFIGS: Final = ("config.alloy", "cloudrun/config.alloy")
 TRIVY_CACHE_PATH: Final = "/root/.cache/trivy"
 TRIVY_CACHE_VOLUME: Final = "trivy-cache"
 IMAGE_TARBALL: Final = "/input/image.tar"
+# Set to the run's id before a step whose answer changes with time (vulnerability
+# databases), so that Dagger runs it again instead of serving yesterday's answer.
+CACHE_BUSTER_ENV: Final = "CACHEBUSTER"
+# pip-audit asks the advisory database: the lock file alone does not decide its answer.
+TIME_SENSITIVE_SCANS: Final = frozenset({"pip-audit"})
 CHECKOV_FRAMEWORKS: Final = ("terraform", "dockerfile", "github_actions")
 # Fail only on what can be fixed now: an unfixed CVE in the base image blocks nobody usefully.
 TRIVY_FAILING_SEVERITIES: Final = "CRITICAL,HIGH"
 
 
-def static_scans(python: dagger.Container, *, shell_script_paths: Sequence[str]) -> dict[str, dagger.Container]:
+def static_scans(
+    python: dagger.Container, *, shell_script_paths: Sequence[str], run_id: str
+) -> dict[str, dagger.Container]:
     """pip-audit, bandit, hadolint, zizmor and shellcheck from the locked dev tools."""
-    commands = checks.static_scan_commands(shell_script_paths=shell_script_paths)
-    return {name: python.with_exec(list(command)) for name, command in commands.items()}
+    steps: dict[str, dagger.Container] = {}
+    for name, command in checks.static_scan_commands(shell_script_paths=shell_script_paths).items():
+        container = python
+        if name in TIME_SENSITIVE_SCANS:
+            container = container.with_env_variable(CACHE_BUSTER_ENV, run_id)
+        steps[name] = container.with_exec(list(command))
+    return steps
 
 
 def checkov(source: dagger.Directory) -> dagger.Container:
@@ -67,13 +80,14 @@ def alloy_configs(source: dagger.Directory) -> dagger.Container:
     return container
 
 
-def image_vulnerabilities(image: dagger.Container) -> dagger.Container:
-    """Trivy over the built image's tarball; exits non-zero on fixable critical or high CVEs."""
+def image_vulnerabilities(tarball: dagger.File, *, run_id: str) -> dagger.Container:
+    """Trivy over an image tarball with today's database; exits non-zero on fixable critical or high CVEs."""
     return (
         dag.container()
         .from_(TRIVY_IMAGE)
         .with_mounted_cache(TRIVY_CACHE_PATH, dag.cache_volume(TRIVY_CACHE_VOLUME))
-        .with_mounted_file(IMAGE_TARBALL, image.as_tarball())
+        .with_mounted_file(IMAGE_TARBALL, tarball)
+        .with_env_variable(CACHE_BUSTER_ENV, run_id)
         .with_exec(
             [
                 "trivy",
@@ -98,14 +112,16 @@ def image_vulnerabilities(image: dagger.Container) -> dagger.Container:
 def scan(
     source: dagger.Directory,
     python: dagger.Container,
-    image: dagger.Container,
     *,
     shell_script_paths: Sequence[str],
+    run_id: str,
 ) -> dict[str, dagger.Container]:
-    """Every scan step by name; they are independent and run side by side."""
+    """Every source scan step by name; they are independent and run side by side.
+
+    The image is scanned where it is built and again before it is pushed, from its tarball.
+    """
     return {
-        **static_scans(python, shell_script_paths=shell_script_paths),
+        **static_scans(python, shell_script_paths=shell_script_paths, run_id=run_id),
         "checkov": checkov(source),
         "alloy": alloy_configs(source),
-        "trivy": image_vulnerabilities(image),
     }

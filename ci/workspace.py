@@ -1,4 +1,4 @@
-"""The repository as a Dagger directory, and the locked Python environment built from it."""
+"""The repository as a Dagger directory, and the CI environment `.ci/run` builds, in a container."""
 
 from typing import Final
 
@@ -8,10 +8,16 @@ from dagger import dag
 from ci import checks
 
 # Pinned by tag and digest, mirrored in ci/images.Dockerfile where dependabot bumps them.
+# Its uv is checks.UV_VERSION (tests/infra/ci/test_images.py keeps the two in step).
 PYTHON_IMAGE: Final = (
     "ghcr.io/astral-sh/uv:0.9.30-python3.12-bookworm-slim"
     "@sha256:e5b65587bce7de595f299855d7385fe7fca39b8a74baa261ba1b7147afa78e58"
 )
+
+# The Docker CLI alone (no engine): checks.MACHINE_TOOLS in the check container, and the
+# client swarm-deploy drives. Pinned by tag and digest, mirrored in ci/images.Dockerfile.
+DOCKER_CLI_IMAGE: Final = "docker:28.5.2-cli@sha256:625d9431a9f54c5a2bc90f24f0e1c3d55b1349fd857dd85035f98c2c9acbdd4d"
+DOCKER_CLI_PATH: Final = "/usr/local/bin/docker"
 
 SOURCE_PATH: Final = "/src"
 UV_CACHE_PATH: Final = "/root/.cache/uv"
@@ -19,36 +25,33 @@ UV_CACHE_VOLUME: Final = "uv-cache"
 # pyright-python fetches its node runtime on first use; keep it between runs.
 PYRIGHT_CACHE_PATH: Final = "/root/.cache/pyright-python"
 PYRIGHT_CACHE_VOLUME: Final = "pyright-python-cache"
+# Only what the container needs beyond checks.environment(): the cache volume is another
+# filesystem (uv cannot hard-link from it), and `uv tool install` puts its tools on PATH.
+CONTAINER_ENV: Final = {"UV_LINK_MODE": "copy", "UV_TOOL_BIN_DIR": "/usr/local/bin"}
 
-# Never sent to the engine: local state, caches and build output.
-SOURCE_EXCLUDES: Final = [
-    ".venv",
-    "var",
-    "build",
-    "**/__pycache__",
-    ".pytest_cache",
-    ".ruff_cache",
-    ".hypothesis",
-    ".git",
-    ".env",
-]
+# .gitignore decides what never leaves the host (keys, .env, var/, .venv, build/); .git
+# is not ignored by git itself, so it is left out by name.
+SOURCE_EXCLUDES: Final = [".git"]
 LOCK_FILES: Final = ["pyproject.toml", "uv.lock", ".python-version"]
 
 
 def repository(path: str = ".") -> dagger.Directory:
-    """The checkout on the host, without local state."""
-    return dag.host().directory(path, exclude=SOURCE_EXCLUDES)
+    """The checkout on the host, as git would commit it: .gitignore honoured."""
+    return dag.host().directory(path, exclude=SOURCE_EXCLUDES, gitignore=True)
+
+
+def docker_cli() -> dagger.File:
+    return dag.container().from_(DOCKER_CLI_IMAGE).file(DOCKER_CLI_PATH)
 
 
 def python_environment(source: dagger.Directory) -> dagger.Container:
-    """The source at /src with `uv sync --locked` done: dependencies first, for layer reuse.
-
-    The Debian packages the tests drive come first of all, as on a CI machine.
-    """
-    return (
-        dag.container()
-        .from_(PYTHON_IMAGE)
-        .with_exec(["apt-get", "update", "--quiet"])
+    """What `.ci/run` sets up, from ci/checks.py: environment, Debian packages, pinned tools,
+    then the source at /src with `uv sync --locked` (dependencies first, for layer reuse)."""
+    container = dag.container().from_(PYTHON_IMAGE)
+    for name, value in {**checks.environment(), **CONTAINER_ENV}.items():
+        container = container.with_env_variable(name, value)
+    container = (
+        container.with_exec(["apt-get", "update", "--quiet"])
         .with_exec(
             [
                 "apt-get",
@@ -59,14 +62,17 @@ def python_environment(source: dagger.Directory) -> dagger.Container:
                 *checks.SYSTEM_PACKAGES,
             ]
         )
-        .with_env_variable("UV_LINK_MODE", "copy")  # the cache is another filesystem
-        .with_env_variable("UV_PYTHON_DOWNLOADS", "never")
-        .with_env_variable("PYTHONDONTWRITEBYTECODE", "1")
+        # Where machines of this kind have it (checks.MACHINE_TOOLS).
+        .with_file(DOCKER_CLI_PATH, docker_cli())
         .with_mounted_cache(UV_CACHE_PATH, dag.cache_volume(UV_CACHE_VOLUME))
         .with_mounted_cache(PYRIGHT_CACHE_PATH, dag.cache_volume(PYRIGHT_CACHE_VOLUME))
-        .with_workdir(SOURCE_PATH)
+    )
+    for spec in checks.uv_tool_specs():
+        container = container.with_exec(list(checks.uv_tool_install(spec)))
+    return (
+        container.with_workdir(SOURCE_PATH)
         .with_directory(SOURCE_PATH, source, include=LOCK_FILES)
         .with_exec(["uv", "sync", "--locked", "--no-install-project"])
         .with_directory(SOURCE_PATH, source)
-        .with_exec(["uv", "sync", "--locked"])
+        .with_exec(list(checks.SETUP_COMMAND))
     )

@@ -25,6 +25,52 @@ require_bytes() {
 	esac
 }
 
+# nginx's version as MAJOR.MINOR.PATCH: EDGE_NGINX_VERSION when rendering for
+# another machine, else what the nginx installed here reports.
+nginx_version() {
+	if [ -n "${EDGE_NGINX_VERSION:-}" ]; then
+		version=$EDGE_NGINX_VERSION
+	else
+		command -v nginx >/dev/null 2>&1 ||
+			fail "nginx is not installed here: install it, or set EDGE_NGINX_VERSION to the version to render for"
+		version=$(nginx -v 2>&1 | sed -n 's|^nginx version: [^/]*/\([0-9][0-9.]*\).*|\1|p')
+	fi
+	case $version in
+	*[!0-9.]* | '' | *..* | .* | *.) fail "nginx's version must look like 1.22.1 (EDGE_NGINX_VERSION), got '$version'" ;;
+	esac
+	echo "$version"
+}
+
+version_at_least() { # VERSION MINIMUM
+	awk -v have="$1" -v want="$2" 'BEGIN {
+		split(have, h, "."); split(want, w, ".")
+		for (i = 1; i <= 3; i++) if (h[i] + 0 != w[i] + 0) exit !(h[i] + 0 > w[i] + 0)
+		exit 0
+	}'
+}
+
+# max_headers came with nginx 1.29.8 and distributions backport it (Debian's
+# 1.22.1-9+deb12u8 has it), so the binary itself is asked, not its version.
+nginx_has_max_headers() {
+	command -v nginx >/dev/null 2>&1 || return 1
+	probe=$(mktemp -d)
+	# Every path nginx -t touches is in the probe's directory, so any user can ask.
+	cat >"$probe/nginx.conf" <<-PROBE
+		pid $probe/nginx.pid;
+		error_log stderr;
+		events {}
+		http {
+		    access_log off;
+		    client_body_temp_path $probe; proxy_temp_path $probe; fastcgi_temp_path $probe;
+		    uwsgi_temp_path $probe; scgi_temp_path $probe;
+		    max_headers 1;
+		}
+	PROBE
+	if nginx -t -q -p "$probe" -c "$probe/nginx.conf" >/dev/null 2>&1; then found=0; else found=1; fi
+	rm -rf "$probe"
+	return $found
+}
+
 # Values end up inside nginx directives: refuse anything that could end one.
 require_plain() {
 	case $2 in
@@ -43,6 +89,9 @@ require_bytes FILES_MAX_BYTES "$FILES_MAX_BYTES"
 EDGE_SMALL_BODY_MAX_BYTES=$((FILES_SMALL_UPLOAD_MAX_BYTES + 65536))
 # A direct upload (PUT of the raw bytes) is exactly the file.
 EDGE_LARGE_BODY_MAX_BYTES=$FILES_MAX_BYTES
+# Request headers a client may send: a browser sends about 20, Cloudflare adds
+# about 10. uvicorn takes any number (and Django copies each into the request).
+MAX_HEADERS=100
 
 case $target in
 compose)
@@ -77,6 +126,7 @@ vm)
 	: "${EDGE_CLOUDFLARE:=0}"
 	: "${EDGE_ORIGIN_PULL_CA:=}"
 	: "${FILES_LOCAL_ACCEL_REDIRECT_PREFIX:=}"
+	EDGE_NGINX_VERSION=$(nginx_version)
 	EDGE_MEDIA_DIR=$APP_VAR_DIR/media
 	if [ "$EDGE_HTTPS_PORT" = 443 ]; then EDGE_HTTPS_PORT_SUFFIX=''; else EDGE_HTTPS_PORT_SUFFIX=:$EDGE_HTTPS_PORT; fi
 	for name in APP_VAR_DIR EDGE_TLS_CERT EDGE_TLS_KEY EDGE_ACME_WEBROOT EDGE_HTTPS_PORT; do
@@ -119,6 +169,15 @@ listen "$EDGE_HTTP_PORT" >"$out/generated/listen-http.conf"
 options=$out/generated/options.conf
 : >"$options"
 
+# Header size is capped in snippets/http.conf; the count, where this nginx can.
+if nginx_has_max_headers; then
+	echo "max_headers $MAX_HEADERS;" >"$out/generated/header-count.conf"
+else
+	echo "# This nginx has no max_headers: only the header size caps bound the count." >"$out/generated/header-count.conf"
+	[ "$target" = compose ] ||
+		echo "render.sh: warning: this nginx has no max_headers directive; the header count is bounded only by the size caps" >&2
+fi
+
 if [ "$target" = compose ] && [ -n "$EDGE_STORAGE_UPSTREAM" ]; then
 	require_plain EDGE_STORAGE_UPSTREAM "$EDGE_STORAGE_UPSTREAM"
 	render snippets/storage-emulator.conf.template generated/storage-emulator.conf
@@ -127,7 +186,16 @@ fi
 
 if [ "$target" = vm ]; then
 	render snippets/acme-challenge.conf.template snippets/acme-challenge.conf
-	listen "$EDGE_HTTPS_PORT" ' ssl http2' >"$out/generated/listen-https.conf"
+	# nginx 1.25.1 made HTTP/2 a directive of its own and deprecated the listen
+	# parameter; Debian 12 ships 1.22, Ubuntu 24.04 1.24, Debian 13 1.26.
+	if version_at_least "$EDGE_NGINX_VERSION" 1.25.1; then
+		{
+			listen "$EDGE_HTTPS_PORT" ' ssl'
+			echo 'http2 on;'
+		} >"$out/generated/listen-https.conf"
+	else
+		listen "$EDGE_HTTPS_PORT" ' ssl http2' >"$out/generated/listen-https.conf"
+	fi
 	case $EDGE_CLOUDFLARE in
 	1) echo 'include snippets/cloudflare-real-ip.conf;' >>"$options" ;;
 	0) ;;

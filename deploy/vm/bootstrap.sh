@@ -9,6 +9,8 @@ set -eu
 APP_DIR=/opt/overengineered-backend
 ENV_FILE=/etc/overengineered-backend/app.env
 NGINX_DIR=/etc/nginx/edge
+# The unit's StateDirectory=.
+STATE_DIR=/var/lib/overengineered-backend
 UV_VERSION=0.13.9
 ORIGIN_PULL_CA_URL=https://developers.cloudflare.com/ssl/static/authenticated_origin_pull_ca.pem
 
@@ -29,7 +31,10 @@ set +a
 : "${EDGE_DOMAIN:?set EDGE_DOMAIN in $ENV_FILE}"
 : "${EDGE_EMAIL:?set EDGE_EMAIL in $ENV_FILE}"
 : "${EDGE_ACME_WEBROOT:=/var/www/acme}"
-export EDGE_ACME_WEBROOT
+: "${APP_VAR_DIR:=$STATE_DIR}"
+export EDGE_ACME_WEBROOT APP_VAR_DIR
+# ProtectSystem=strict leaves the app nothing else to write to.
+[ "$APP_VAR_DIR" = "$STATE_DIR" ] || fail "APP_VAR_DIR must be the unit's state directory, $STATE_DIR"
 
 echo "== packages"
 apt-get update -q
@@ -44,8 +49,16 @@ id app >/dev/null 2>&1 ||
 	/opt/uv/bin/pip install --quiet "uv==$UV_VERSION"
 }
 # A managed Python lands where the app user can read it, not in root's home.
-UV_PYTHON_INSTALL_DIR=/opt/uv/python UV_CACHE_DIR=/var/cache/uv \
-	/opt/uv/bin/uv sync --project "$APP_DIR" --frozen --no-dev --python 3.12
+# Bytecode is compiled now (the standard library's when uv installs it): the
+# unit's ProtectSystem=strict lets nothing write a .pyc later, so whatever is left
+# uncompiled is compiled again at every start. The app is installed rather than
+# linked to the checkout (--no-editable), so it is compiled with the rest.
+export UV_PYTHON_INSTALL_DIR=/opt/uv/python UV_CACHE_DIR=/var/cache/uv UV_COMPILE_BYTECODE=1
+/opt/uv/bin/uv python install 3.12
+/opt/uv/bin/uv sync --project "$APP_DIR" --frozen --no-dev --no-editable --python 3.12
+if [ -n "${FILES_LOCAL_ACCEL_REDIRECT_PREFIX:-}" ]; then
+	"$here/share-media.sh"
+fi
 
 echo "== systemd units and the renewal hook"
 install -m 0644 "$here/systemd/overengineered-backend.service" /etc/systemd/system/

@@ -55,34 +55,56 @@ def live_app(
     host: str = "127.0.0.1",
     serve_args: tuple[str, ...] = (),
     user_email: str = "live@example.com",
+    asgi_app: str | None = None,
 ) -> Iterator[LiveApp]:
-    """Migrates, issues an API token for `user_email`, serves, and stops on exit."""
+    """Migrates, issues an API token for `user_email`, serves, and stops on exit.
+
+    With `asgi_app` (`module:attribute`, e.g. a test-side wrapper of the app) it serves that under
+    uvicorn instead, on a database someone else migrated: no migration, no token (empty).
+    """
     environment = dict(env)
-    subprocess.run(_app_command("migrate", "--noinput", "-v", "0"), env=environment, check=True)
-    issued = subprocess.run(
-        _app_command("issue_token", user_email, "--create-user"),
-        env=environment,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    token = ""
+    if asgi_app is None:
+        subprocess.run(_app_command("migrate", "--noinput", "-v", "0"), env=environment, check=True)
+        issued = subprocess.run(
+            _app_command("issue_token", user_email, "--create-user"),
+            env=environment,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        token = issued.stdout.strip()
     port = free_port()
-    log_path = Path(environment["APP_VAR_DIR"]) / "app.log"
-    process = app_serve_start(
-        environment, port=port, host=host, workers=workers, serve_args=serve_args, log_path=log_path
-    )
+    if asgi_app is None:
+        command = _serve_command(host=host, port=port, workers=workers, serve_args=serve_args)
+        log_path = Path(environment["APP_VAR_DIR"]) / "app.log"
+    else:
+        command = [
+            *(sys.executable, "-m", "uvicorn", asgi_app, "--host", host, "--port", str(port)),
+            *("--workers", str(workers), "--loop", "uvloop", "--http", "httptools", "--lifespan", "off"),
+            *("--no-access-log", "--no-server-header", *serve_args),
+        ]
+        log_path = Path(environment["APP_VAR_DIR"]) / f"app-{port}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
     base_url = f"http://{host}:{port}"
     try:
         _wait_healthy(base_url, process, log_path)
         yield LiveApp(
             base_url=base_url,
             port=port,
-            token=issued.stdout.strip(),
+            token=token,
             log_path=log_path,
             process=process,
         )
     finally:
         app_serve_stop(process)
+
+
+def _serve_command(*, host: str, port: int, workers: int, serve_args: tuple[str, ...]) -> list[str]:
+    return _app_command(
+        "serve", "--host", host, "--port", str(port), "--workers", str(workers), "--no-migrate", *serve_args
+    )
 
 
 def app_serve_start(
@@ -94,20 +116,11 @@ def app_serve_start(
     workers: int = 1,
     serve_args: tuple[str, ...] = (),
 ) -> subprocess.Popen[bytes]:
-    """`app serve` in the background, its output in log_path; it is healthy when /healthz answers."""
+    """`app serve` in the background on an environment already migrated, its output in
+    log_path; it is up when /healthz answers (the Swarm tests' replicas)."""
     with log_path.open("wb") as log:
         return subprocess.Popen(
-            _app_command(
-                "serve",
-                "--host",
-                host,
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-                "--no-migrate",
-                *serve_args,
-            ),
+            _serve_command(host=host, port=port, workers=workers, serve_args=serve_args),
             env=dict(env),
             stdout=log,
             stderr=subprocess.STDOUT,

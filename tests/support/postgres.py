@@ -52,11 +52,12 @@ class PostgresCluster:
         )
         return out.stdout.strip()
 
-    def start(self) -> None:
+    def start(self, *, listen_addresses: str = "127.0.0.1") -> None:
+        """initdb and start; `listen_addresses=""` serves the unix socket (in `root`) only."""
         data = self.root / "data"
         self._run("initdb", "--no-sync", "-U", "postgres", "-A", "trust", "-D", str(data))
         options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            f"-p {self.port} -k {self.root} -c listen_addresses='{listen_addresses}' -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
         )
         self._run("pg_ctl", "-D", str(data), "-o", options, "-l", str(self.root / "log"), "-w", "start")

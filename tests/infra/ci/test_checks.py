@@ -1,9 +1,12 @@
 """ci/checks.py is the one definition of the checks, and runs natively."""
 
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from ci import checks
 
@@ -27,14 +30,47 @@ def test_test_command_is_pytest_through_uv_run() -> None:
     assert checks.test_command() == ("uv", "run", "pytest")
 
 
-def test_ci_run_lints_through_checks_then_runs_pytest(repository: Path) -> None:
-    script = repository / ".ci" / "run"
-    lines = [line.strip() for line in script.read_text().splitlines()]
-    assert "uv run python -m ci.checks lint" in lines
-    pytest_lines = [i for i, line in enumerate(lines) if line.startswith("uv run pytest")]
-    assert pytest_lines, "no `uv run pytest` line in .ci/run"
-    assert lines.index("uv run python -m ci.checks lint") < pytest_lines[0]
-    assert " ".join(checks.test_command()) == "uv run pytest"
+def test_ci_steps_are_the_lint_from_checks_then_readmes_test_command(repository: Path) -> None:
+    assert list(checks.CI_STEPS.items()) == [
+        ("lint", ("uv", "run", "python", "-m", "ci.checks", "lint")),
+        ("test", ("uv", "run", "pytest")),
+    ]
+    readme = (repository / "README.md").read_text()
+    assert "uv run pytest" in readme
+    lines = [line.strip() for line in (repository / ".ci" / "run").read_text().splitlines()]
+    assert [line for line in lines if line.startswith("uv run ")] == [" ".join(c) for c in checks.CI_STEPS.values()]
+
+
+def test_required_tools_are_every_executable_ci_installs() -> None:
+    tools = checks.required_tools()
+    assert len(tools) == len(set(tools))
+    assert "checkov" in tools
+    assert {"pebble", "pebble-challtestsrv", "envsubst", "nix-instantiate"} <= set(tools)
+    assert set(checks.DEV_TOOLS) <= set(tools)
+    assert checks.environment()["REQUIRE_TOOLS"] == " ".join(tools)
+    assert checks.environment()["REQUIRE_POSTGRES"] == "1"
+
+
+def test_each_dev_tool_is_an_executable_of_the_locked_environment() -> None:
+    """A name in DEV_TOOLS that uv.lock does not install would fail CI; fail here first."""
+    venv_bin = Path(sys.executable).parent
+    for tool in checks.DEV_TOOLS:
+        assert (venv_bin / tool).exists(), f"{tool} is not installed by `uv sync`: add it with `uv add --dev`"
+
+
+def test_env_prints_shell_exports_that_reproduce_the_environment() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ci.checks", "env"], capture_output=True, text=True, check=True, timeout=60
+    )
+    exported = dict(
+        line.removeprefix("export ").split("=", 1) for line in result.stdout.splitlines() if line.startswith("export ")
+    )
+    assert {name: shlex.split(value)[0] for name, value in exported.items()} == checks.environment()
+
+
+def test_uv_tools_are_pinned_and_installed_by_replacing() -> None:
+    assert checks.uv_tool_specs() == (f"checkov=={checks.CHECKOV_VERSION}",)
+    assert checks.uv_tool_install("checkov==1.0") == ("uv", "tool", "install", "--force", "checkov==1.0")
 
 
 def _run_lint_with_fake_uv(tmp_path: Path, repository: Path, fail_on: str) -> tuple[int, str, list[str]]:
@@ -94,7 +130,7 @@ def test_static_scans_cover_the_supply_chain_tools() -> None:
     assert set(commands) == {"pip-audit", "bandit", "hadolint", "zizmor", "shellcheck"}
     assert "uv export --locked" in commands["pip-audit"][-1]
     assert "pip-audit --strict --disable-pip --require-hashes" in commands["pip-audit"][-1]
-    assert commands["zizmor"] == ("uv", "run", "zizmor", "--offline", ".github/workflows")
+    assert commands["zizmor"] == ("uv", "run", "zizmor", "--offline", ".github")
     assert commands["shellcheck"] == ("uv", "run", "shellcheck", ".ci/run")
     assert "shellcheck" not in checks.static_scan_commands(shell_script_paths=[])
 
@@ -108,20 +144,29 @@ def test_shellcheck_command_fails_on_a_broken_script(tmp_path: Path, repository:
     assert "SC2086" in result.stdout
 
 
-def test_zizmor_command_passes_on_the_workflows(repository: Path) -> None:
+def test_zizmor_command_passes_on_the_workflows_and_dependabot(repository: Path) -> None:
     command = checks.static_scan_commands(shell_script_paths=[])["zizmor"]
     result = subprocess.run(command, cwd=repository, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_system_packages_print_with_the_system_python_before_uv_exists(repository: Path) -> None:
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("system-packages", " ".join(checks.SYSTEM_PACKAGES)),
+        ("required-tools", " ".join(checks.required_tools())),
+        ("uv-version", checks.UV_VERSION),
+        ("uv-tools", "\n".join(checks.uv_tool_specs())),
+    ],
+)
+def test_ci_lists_print_with_the_system_python_before_uv_exists(repository: Path, command: str, expected: str) -> None:
     """`.ci/run` asks for them with Debian's python3, which may be older than 3.12."""
     python3 = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
     result = subprocess.run(
-        [python3, "-m", "ci.checks", "system-packages"],
+        [python3, "-m", "ci.checks", command],
         cwd=repository,
         capture_output=True,
         text=True,
         check=True,
     )
-    assert result.stdout.split() == list(checks.SYSTEM_PACKAGES)
+    assert result.stdout.strip() == expected

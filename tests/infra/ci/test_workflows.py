@@ -10,13 +10,20 @@ from typing import Any
 import pytest
 import yaml
 
-from ci import main
+from ci import checks, main
 from tests.infra.ci.conftest import REPOSITORY
 from tests.support.tools import system_tool, venv_tool
 
 WORKFLOWS = sorted((REPOSITORY / ".github" / "workflows").glob("*.yml"))
 CI_WORKFLOW = REPOSITORY / ".github" / "workflows" / "ci.yml"
+FLAKE_UPDATE = REPOSITORY / ".github" / "workflows" / "flake-update.yml"
+DEPENDABOT = REPOSITORY / ".github" / "dependabot.yml"
+# The only jobs that may write, and what: everything else reads, plus OIDC where it signs.
+WRITES = {("flake-update.yml", "update"): {"contents", "pull-requests"}}
+DEPLOY_WORKFLOW = REPOSITORY / ".github" / "workflows" / "deploy.yml"
 PINNED_USES = re.compile(r"^\s*(?:-\s*)?uses:\s*[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(?:\.\d+)*\s*$")
+# A reusable workflow of this repository, at the caller's own commit.
+LOCAL_WORKFLOW = re.compile(r"^\s*uses:\s*\./\.github/workflows/[\w-]+\.yml(?:\s+#.*)?$")
 DAGGER_RUN = "dagger run python ci/main.py "
 
 
@@ -34,6 +41,10 @@ def _steps(job: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _runs(job: dict[str, Any]) -> list[str]:
     return [" ".join(step["run"].split()) for step in _steps(job) if "run" in step]
+
+
+def _step_output(step: str, name: str) -> str:
+    return "${{ steps." + step + ".outputs." + name + " }}"
 
 
 def locked_dagger_io_version() -> str:
@@ -71,13 +82,14 @@ def test_dependabot_config_is_valid_against_its_schema() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_dependabot_updates_every_ecosystem_weekly_and_grouped() -> None:
-    config = yaml.safe_load((REPOSITORY / ".github" / "dependabot.yml").read_text())
+def test_dependabot_updates_every_ecosystem_weekly_grouped_and_a_week_late() -> None:
+    config = yaml.safe_load(DEPENDABOT.read_text())
     updates = {update["package-ecosystem"]: update for update in config["updates"]}
     assert set(updates) == {"uv", "github-actions", "docker", "docker-compose", "terraform"}
     for update in updates.values():
         assert update["schedule"]["interval"] == "weekly"
         assert update["groups"]
+        assert update["cooldown"]["default-days"] >= 7
     assert "/ci" in updates["docker"]["directories"], "the pipelines' tool images are not watched"
 
 
@@ -86,7 +98,7 @@ def test_every_uses_is_pinned_to_a_full_commit_sha_with_its_version(path: Path) 
     lines = [line for line in path.read_text().splitlines() if re.match(r"^\s*(-\s*)?uses:", line)]
     assert lines
     for line in lines:
-        assert PINNED_USES.match(line), f"{path.name}: not SHA-pinned with a version: {line.strip()}"
+        assert PINNED_USES.match(line) or LOCAL_WORKFLOW.match(line), f"{path.name}: not SHA-pinned: {line.strip()}"
 
 
 def test_the_pin_check_rejects_tags_branches_and_short_shas() -> None:
@@ -108,9 +120,12 @@ def test_permissions_are_least_privilege_per_job_with_timeouts_and_concurrency(
     assert workflow["concurrency"]["group"]
     for name, job in workflow["jobs"].items():
         assert "permissions" in job, f"{name} has no explicit permissions"
-        assert job["permissions"].get("contents") == "read", name
+        allowed = WRITES.get((path.name, name), set())
+        assert job["permissions"].get("contents") == ("write" if "contents" in allowed else "read"), name
         writes = {scope for scope, level in job["permissions"].items() if level == "write"}
-        assert writes <= {"id-token"}, f"{name} may write {writes}"
+        assert writes <= {"id-token", *allowed}, f"{name} may write {writes}"
+        if "uses" in job:  # a reusable workflow's call: the called jobs carry the timeouts
+            continue
         assert 0 < job["timeout-minutes"] <= 60, name
         for step in _steps(job):
             if str(step.get("uses", "")).startswith("actions/checkout@"):
@@ -133,6 +148,7 @@ def test_only_pushes_to_main_or_a_release_tag_publish_with_workload_identity_and
     assert workflow["on"]["push"]["tags"] == ["v*.*.*"]
     job = workflow["jobs"]["publish"]
     assert set(job["needs"]) == {"check", "scan", "build"}
+    assert job["environment"] == "release", "publish runs before any protection rule"
     assert " ".join(job["if"].split()) == (
         "github.event_name == 'push' && (github.ref == 'refs/heads/main' || startsWith(github.ref, 'refs/tags/v'))"
     )
@@ -144,6 +160,40 @@ def test_only_pushes_to_main_or_a_release_tag_publish_with_workload_identity_and
     publish_step = next(s for s in _steps(job) if DAGGER_RUN + "publish" in " ".join(s.get("run", "").split()))
     assert publish_step["env"]["REGISTRY_PASSWORD"] == "${{ steps.google.outputs.access_token }}"
     assert "credentials_json" not in CI_WORKFLOW.read_text()
+
+
+def test_publish_pushes_the_artifact_build_made_and_exposes_the_pushed_digest() -> None:
+    jobs = _load(CI_WORKFLOW)["jobs"]
+    build, publish = jobs["build"], jobs["publish"]
+    upload = next(s for s in _steps(build) if str(s.get("uses", "")).startswith("actions/upload-artifact@"))
+    download = next(s for s in _steps(publish) if str(s.get("uses", "")).startswith("actions/download-artifact@"))
+    assert upload["with"]["name"] == download["with"]["name"]
+    assert upload["with"]["path"].split() == ["build/image.tar", "build/sbom.spdx.json"]
+    assert download["with"]["path"] == "build"
+    build_step = next(s for s in _steps(build) if s.get("run", "").startswith(DAGGER_RUN + "build"))
+    assert build["outputs"]["digest"] == _step_output(build_step["id"], "digest")
+    publish_step = next(s for s in _steps(publish) if DAGGER_RUN + "publish" in " ".join(s.get("run", "").split()))
+    assert '--expect-digest "$BUILD_DIGEST"' in publish_step["run"]
+    assert publish_step["env"]["BUILD_DIGEST"] == "${{ needs.build.outputs.digest }}"
+    # Deploy jobs read needs.publish.outputs.digest: the pushed host/repo@sha256:... reference.
+    assert publish["outputs"]["digest"] == _step_output(publish_step["id"], "digest")
+    assert _steps(publish).index(download) < _steps(publish).index(publish_step)
+
+
+def test_the_workflows_install_the_uv_ci_checks_pins() -> None:
+    assert _load(CI_WORKFLOW)["env"]["UV_VERSION"] == checks.UV_VERSION
+
+
+def test_flake_update_opens_a_pull_request_after_the_toolchain_check() -> None:
+    workflow = _load(FLAKE_UPDATE)
+    assert workflow["on"]["schedule"][0]["cron"]
+    runs = _runs(workflow["jobs"]["update"])
+    order = ["nix flake update", "nix flake check", "nix develop --command python -m ci.toolchain"]
+    assert runs[: len(order)] == order
+    assert "gh pr create" in runs[-1]
+    assert "nix develop --command python -m ci.toolchain" in _runs(
+        _load(REPOSITORY / ".github/workflows/toolchain.yml")["jobs"]["nix"]
+    )
 
 
 def test_every_pipeline_command_in_the_workflows_parses_with_ci_main() -> None:
@@ -162,11 +212,15 @@ def test_every_pipeline_command_in_the_workflows_parses_with_ci_main() -> None:
             assert parsed.location
             assert parsed.project
             assert parsed.repository
+        if parsed.pipeline == "deploy":
+            assert parsed.image == "xIMAGE"
+            assert parsed.expected_version is None, "the version must come from the build, as on a laptop"
 
 
-def test_the_dagger_cli_in_actions_is_the_locked_dagger_io_version() -> None:
+@pytest.mark.parametrize("path", [CI_WORKFLOW, DEPLOY_WORKFLOW], ids=lambda path: path.name)
+def test_the_dagger_cli_in_actions_is_the_locked_dagger_io_version(path: Path) -> None:
     version = locked_dagger_io_version()
-    workflow = _load(CI_WORKFLOW)
+    workflow = _load(path)
     assert workflow["env"]["DAGGER_VERSION"] == version
     for job in workflow["jobs"].values():
         if any(DAGGER_RUN in run for run in _runs(job)):
@@ -175,9 +229,9 @@ def test_the_dagger_cli_in_actions_is_the_locked_dagger_io_version() -> None:
             assert dagger_steps[0]["with"]["version"] == "${{ env.DAGGER_VERSION }}"
 
 
-def test_zizmor_finds_nothing_in_the_workflows() -> None:
+def test_zizmor_finds_nothing_in_the_workflows_or_dependabot() -> None:
     result = subprocess.run(
-        [venv_tool("zizmor"), "--offline", "--format", "plain", *map(str, WORKFLOWS)],
+        [venv_tool("zizmor"), "--offline", "--format", "plain", str(REPOSITORY / ".github")],
         capture_output=True,
         text=True,
         check=False,
@@ -208,6 +262,22 @@ def test_zizmor_does_flag_an_unsafe_workflow(tmp_path: Path) -> None:
     assert "unpinned-uses" in result.stdout
 
 
+def test_zizmor_does_flag_a_dependabot_config_without_cooldown(tmp_path: Path) -> None:
+    config = yaml.safe_load(DEPENDABOT.read_text())
+    for update in config["updates"]:
+        del update["cooldown"]
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "dependabot.yml").write_text(yaml.safe_dump(config))
+    result = subprocess.run(
+        [venv_tool("zizmor"), "--offline", "--format", "plain", str(tmp_path / ".github")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "dependabot-cooldown" in result.stdout
+
+
 def test_checkov_passes_on_the_workflows(tmp_path: Path) -> None:
     checkov = system_tool("checkov", "install: uv tool install checkov")
     result = subprocess.run(
@@ -228,3 +298,44 @@ def test_checkov_passes_on_the_workflows(tmp_path: Path) -> None:
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_deploy_is_one_canary_per_environment_at_a_time_by_workload_identity() -> None:
+    workflow = _load(DEPLOY_WORKFLOW)
+    inputs = workflow["on"]["workflow_call"]["inputs"]
+    assert {name: spec["required"] for name, spec in inputs.items()} == {"environment": True, "digest": True}
+    assert workflow["concurrency"] == {"group": "deploy-${{ inputs.environment }}", "cancel-in-progress": False}
+    [job] = workflow["jobs"].values()
+    assert job["environment"] == "${{ inputs.environment }}"
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    auth = next(s for s in _steps(job) if str(s.get("uses", "")).startswith("google-github-actions/auth@"))
+    publish_auth = next(
+        s
+        for s in _steps(_load(CI_WORKFLOW)["jobs"]["publish"])
+        if str(s.get("uses", "")).startswith("google-github-actions/auth@")
+    )
+    assert auth["uses"] == publish_auth["uses"], "one pinned auth action for the whole repository"
+    assert auth["with"]["token_format"] == "access_token"
+    assert "credentials_json" not in DEPLOY_WORKFLOW.read_text()
+    [step] = [s for s in _steps(job) if DAGGER_RUN + "deploy" in " ".join(s.get("run", "").split())]
+    assert step["env"]["GOOGLE_OAUTH_ACCESS_TOKEN"] == "${{ steps.google.outputs.access_token }}"
+    assert step["env"]["IMAGE"] == "${{ inputs.digest }}"
+    assert "${{" not in step["run"], "inputs reach the command through the environment only"
+
+
+def test_publish_deploys_main_to_staging_and_release_tags_to_production() -> None:
+    jobs = _load(CI_WORKFLOW)["jobs"]
+    expected = {
+        "deploy-staging": ("staging", "github.event_name == 'push' && github.ref == 'refs/heads/main'"),
+        "deploy-production": (
+            "production",
+            "github.event_name == 'push' && startsWith(github.ref, 'refs/tags/v')",
+        ),
+    }
+    for name, (environment, condition) in expected.items():
+        job = jobs[name]
+        assert job["uses"] == "./.github/workflows/deploy.yml"
+        assert job["needs"] == ["publish"]
+        assert job["if"] == condition
+        assert job["with"] == {"environment": environment, "digest": "${{ needs.publish.outputs.digest }}"}
+        assert job["permissions"] == {"contents": "read", "id-token": "write"}

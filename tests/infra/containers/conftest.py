@@ -104,7 +104,8 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def compose(*args: str, env_file: Path = ENV_EXAMPLE) -> subprocess.CompletedProcess[str]:
+def compose(*args: str, env_file: Path = ENV_EXAMPLE, **env: str) -> subprocess.CompletedProcess[str]:
+    """The real Compose binary on compose.yaml; `env` wins over the env file, as a shell's would."""
     binary = venv_tool("docker-compose")
     return subprocess.run(
         [
@@ -119,7 +120,7 @@ def compose(*args: str, env_file: Path = ENV_EXAMPLE) -> subprocess.CompletedPro
         ],
         capture_output=True,
         text=True,
-        env=clean_env(),
+        env=clean_env(**env),
         timeout=60,
         check=False,
     )
@@ -135,10 +136,10 @@ def final_stage(stages: list[Stage]) -> Stage:
     return stages[-1]
 
 
-def compose_model(*profiles: str, interpolate: bool = True) -> dict[str, Any]:
+def compose_model(*profiles: str, interpolate: bool = True, **env: str) -> dict[str, Any]:
     profile_args = [arg for profile in profiles for arg in ("--profile", profile)]
     config_args = [] if interpolate else ["--no-interpolate"]
-    result = compose(*profile_args, "config", "--format", "json", *config_args)
+    result = compose(*profile_args, "config", "--format", "json", *config_args, env_file=ENV_EXAMPLE, **env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -151,8 +152,14 @@ def compose_raw() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def compose_default() -> dict[str, Any]:
-    """The model Compose runs for a plain `docker compose up` (no profiles)."""
+    """The model Compose runs for `docker compose up` with .env copied from .env.example."""
     return compose_model()
+
+
+@pytest.fixture(scope="session")
+def compose_bare() -> dict[str, Any]:
+    """The model with no profile at all (COMPOSE_PROFILES emptied)."""
+    return compose_model(COMPOSE_PROFILES="")
 
 
 @pytest.fixture(scope="session")

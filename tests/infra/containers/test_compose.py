@@ -5,6 +5,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.infra.containers.conftest import (
     COMPOSE_FILE,
     ENV_EXAMPLE,
@@ -14,6 +16,8 @@ from tests.infra.containers.conftest import (
     compose,
     dockerfile_parse,
 )
+from tests.plugin import postgres_cluster
+from tests.support.postgres import PostgresCluster, postgres_cluster_new
 from tests.support.tools import venv_tool
 
 # `${NAME}`, `${NAME:-default}`, `${NAME:?message}`; `$$` is a literal dollar.
@@ -35,7 +39,9 @@ def _one_shots(model: dict[str, Any]) -> set[str]:
 
 
 def _documented() -> set[str]:
-    return set(re.findall(r"^#?\s*(\w+)=", ENV_EXAMPLE.read_text(), re.MULTILINE))
+    """Variables .env.example sets for compose.yaml (COMPOSE_* are Compose's own)."""
+    found = set(re.findall(r"^#?\s*(\w+)=", ENV_EXAMPLE.read_text(), re.MULTILINE))
+    return {name for name in found if not name.startswith("COMPOSE_")}
 
 
 def test_compose_binary_accepts_the_file() -> None:
@@ -97,6 +103,35 @@ def test_app_waits_for_migrations_and_a_healthy_database(compose_all: dict[str, 
     assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
 
 
+def _postgres_healthcheck(model: dict[str, Any], cluster: PostgresCluster) -> subprocess.CompletedProcess[str]:
+    """The service's healthcheck as the container runs it: its socket where the image keeps it."""
+    kind, script = model["services"]["postgres"]["healthcheck"]["test"]
+    assert kind == "CMD-SHELL"
+    env = clean_env(
+        PATH=f"{cluster.bin_dir}:/usr/bin:/bin",
+        PGHOST=str(cluster.root),
+        PGPORT=str(cluster.port),
+        POSTGRES_USER="postgres",
+        POSTGRES_DB="postgres",
+    )
+    return subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, timeout=10, check=False)
+
+
+def test_postgres_is_healthy_only_once_it_accepts_tcp(compose_all: dict[str, Any]) -> None:
+    """While the image initialises a new database its server listens on the socket only."""
+    serving = postgres_cluster()
+    initialising = postgres_cluster_new()
+    if serving is None or initialising is None:
+        pytest.skip("needs the run's own PostgreSQL cluster (apt-get install postgresql)")
+    try:
+        initialising.start(listen_addresses="")
+
+        assert _postgres_healthcheck(compose_all, serving).returncode == 0
+        assert _postgres_healthcheck(compose_all, initialising).returncode != 0
+    finally:
+        initialising.stop()
+
+
 def test_images_are_tagged_and_pinned_by_digest(compose_raw: dict[str, Any]) -> None:
     stage_names = {stage.name for stage in dockerfile_parse((ROOT / "Dockerfile").read_text())}
     for name, service in compose_raw["services"].items():
@@ -109,9 +144,9 @@ def test_images_are_tagged_and_pinned_by_digest(compose_raw: dict[str, Any]) -> 
         assert match["tag"] != "latest", name
 
 
-def test_nginx_is_the_single_published_port(compose_default: dict[str, Any]) -> None:
+def test_without_profiles_nginx_is_the_single_published_port(compose_bare: dict[str, Any]) -> None:
     published = [
-        (name, port) for name, service in compose_default["services"].items() for port in service.get("ports") or []
+        (name, port) for name, service in compose_bare["services"].items() for port in service.get("ports") or []
     ]
     assert len(published) == 1, published
     name, port = published[0]
@@ -240,9 +275,11 @@ def test_alloy_reads_container_logs_and_keeps_otlp_internal(compose_all: dict[st
     assert any("/-/ready" in part for part in alloy["healthcheck"]["test"])
 
 
-def test_lgtm_is_opt_in(compose_default: dict[str, Any], compose_all: dict[str, Any]) -> None:
-    assert "lgtm" not in compose_default["services"]
-    assert compose_all["services"]["lgtm"]["profiles"] == ["lgtm"]
+def test_lgtm_is_behind_its_profile_which_env_example_turns_on(
+    compose_bare: dict[str, Any], compose_default: dict[str, Any]
+) -> None:
+    assert "lgtm" not in compose_bare["services"]
+    assert compose_default["services"]["lgtm"]["profiles"] == ["lgtm"]
 
 
 def test_bind_mounted_configs_exist(compose_all: dict[str, Any]) -> None:

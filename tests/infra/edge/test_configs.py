@@ -2,6 +2,7 @@
 
 import functools
 import http.server
+import re
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ import pytest
 
 from tests.infra.edge.certs import Authority
 from tests.infra.edge.conftest import DOMAIN
-from tests.infra.edge.nginx_runner import RENDER, REPO, edge_env, edge_render, nginx_check
+from tests.infra.edge.nginx_runner import RENDER, REPO, Edge, edge_env, edge_render, nginx_check
 
 SHELL_SCRIPTS = sorted([*REPO.joinpath("nginx").rglob("*.sh"), *REPO.joinpath("deploy").rglob("*.sh")])
 UPDATE_IPS = REPO / "nginx" / "cloudflare" / "update-ips.sh"
@@ -80,6 +81,7 @@ def test_render_sets_the_body_limit_from_the_apps_small_upload_limit(target: str
         ("vm", {"EDGE_CLOUDFLARE": "yes"}, "EDGE_CLOUDFLARE must be 0 or 1"),
         ("vm", {"EDGE_ORIGIN_PULL_CA": "/x.pem"}, "needs EDGE_CLOUDFLARE=1"),
         ("vm", {"FILES_LOCAL_ACCEL_REDIRECT_PREFIX": "_protected"}, "must be a path"),
+        ("vm", {"EDGE_NGINX_VERSION": "latest"}, "EDGE_NGINX_VERSION"),
     ],
 )
 def test_render_refuses_bad_settings_naming_them(
@@ -92,6 +94,48 @@ def test_render_refuses_bad_settings_naming_them(
 
     assert rendered.returncode != 0
     assert message in rendered.stderr
+
+
+def _https_listen(edge: Edge) -> list[str]:
+    return (edge.conf_dir / "generated" / "listen-https.conf").read_text().splitlines()
+
+
+def _installed_nginx_version() -> tuple[int, ...]:
+    reported = subprocess.run(["nginx", "-v"], capture_output=True, text=True, check=True).stderr
+    found = re.search(r"nginx/(\d+)\.(\d+)\.(\d+)", reported)
+    assert found, reported
+    return tuple(int(part) for part in found.groups())
+
+
+@pytest.mark.parametrize(
+    ("version", "has_http2_directive"),
+    [("1.22.1", False), ("1.24.0", False), ("1.25.0", False), ("1.25.1", True), ("1.26.3", True), ("1.30.2", True)],
+)
+def test_vm_https_listener_takes_the_http2_form_of_the_nginx_it_is_rendered_for(
+    version: str, has_http2_directive: bool, certs: Path, tmp_path: Path
+) -> None:
+    env = edge_env(tmp_path, upstream_port=8000, settings=_vm(certs, EDGE_NGINX_VERSION=version))
+
+    lines = _https_listen(edge_render("vm", tmp_path, env))
+
+    listens = [line for line in lines if line.startswith("listen ")]
+    assert listens
+    if has_http2_directive:
+        assert "http2 on;" in lines
+        assert all(line.endswith(" ssl;") for line in listens), lines
+    else:
+        assert "http2 on;" not in lines
+        assert all(line.endswith(" ssl http2;") for line in listens), lines
+
+
+def test_render_asks_the_installed_nginx_which_http2_form_it_takes(certs: Path, tmp_path: Path) -> None:
+    edge = edge_render("vm", tmp_path, edge_env(tmp_path, upstream_port=8000, settings=_vm(certs)))
+
+    checked = nginx_check(edge)
+
+    assert ("http2 on;" in _https_listen(edge)) == (_installed_nginx_version() >= (1, 25, 1))
+    assert checked.returncode == 0, checked.stderr
+    assert "deprecated" not in checked.stderr
 
 
 def test_vm_target_requires_a_domain(tmp_path: Path) -> None:

@@ -7,11 +7,13 @@ image); these checks read the files the way Alloy and Grafana would.
 import json
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 import yaml
 
+from tests.infra.containers.conftest import compose_model
 from tests.infra.observability.conftest import otel_env, serve
 from tests.infra.observability.receiver import OtlpReceiver, Point
 from tests.support.paths import REPO_ROOT
@@ -29,13 +31,17 @@ _REFERENCE = re.compile(
 # Metric names in PromQL: identifiers directly followed by a selector or range.
 _PROMQL_METRIC = re.compile(r"\b([a-z_][a-z0-9_]*)\{")
 _PROMQL_LABEL = re.compile(r"by \(([^)]*)\)")
+# `sys.env("NAME")`, or `coalesce(sys.env("NAME"), "local")`: the placeholder the local stack gets.
+_ENV_OR_PLACEHOLDER = re.compile(r'sys\.env\("\w+"\)|coalesce\(sys\.env\("\w+"\), "local"\)')
+# A destination for when its Grafana Cloud variable is empty: `coalesce(sys.env("X"), "http://host:port/...")`.
+_FALLBACK_URL = re.compile(r'coalesce\(sys\.env\("(GRAFANA_CLOUD_\w+)"\), "(https?://[^"]+)"\)')
 # OTel unit to Prometheus suffix, as Grafana Cloud's and Prometheus' OTLP ingestion translate it.
 _UNIT_SUFFIX = {"ms": "milliseconds", "s": "seconds", "By": "bytes"}
 
 
 def _text(path: Path) -> str:
-    # Comments are not configuration.
-    return re.sub(r"//[^\n]*", "", path.read_text())
+    # Comments are not configuration (a URL's `//` follows a colon, never a space).
+    return re.sub(r"(^|\s)//[^\n]*", r"\1", path.read_text(), flags=re.MULTILINE)
 
 
 def _components(path: Path) -> dict[str, str]:
@@ -94,9 +100,42 @@ def test_otlp_goes_receiver_memory_limiter_batch_then_otlphttp_with_basic_auth(p
 def test_alloy_secrets_come_only_from_the_environment(path: Path) -> None:
     text = _text(path)
     for assignment in re.findall(r"(?:username|password) *= *([^\n]+)", text):
-        assert assignment.startswith("sys.env("), assignment
+        assert _ENV_OR_PLACEHOLDER.fullmatch(assignment.strip()), assignment
     # `env()` is the deprecated spelling; current Alloy syntax is `sys.env()`.
     assert not re.search(r"(?<!sys\.)\benv\(", text)
+
+
+def test_otlp_credentials_are_never_empty_so_the_auth_component_starts() -> None:
+    """Alloy's otelcol.auth.basic drops a client_auth whose username or password is empty
+    (ClientAuthConfig.convert returns nil) and the extension then fails to start with "no
+    credential source provided": each must fall back to a non-empty placeholder."""
+    client_auth = _components(ALLOY / "config.alloy")["otelcol.auth.basic.grafana_cloud"]
+    for field in ("username", "password"):
+        value = re.search(rf"{field} *= *([^\n]+)", client_auth)
+        assert value, field
+        assert value[1].strip().startswith("coalesce(sys.env("), value[1]
+
+
+def test_compose_passes_alloy_every_variable_its_config_reads() -> None:
+    used = set(re.findall(r'sys\.env\("([A-Z_]+)"\)', _text(ALLOY / "config.alloy")))
+    environment = compose_model("lgtm")["services"]["alloy"].get("environment") or {}
+
+    assert used - set(environment) == set(), "read by config.alloy, never passed by compose"
+
+
+def test_default_stack_exports_telemetry_to_services_it_runs() -> None:
+    """With .env copied from .env.example (no Grafana Cloud), every destination is a service."""
+    model = compose_model()
+    services = set(model["services"])
+    app_endpoint = model["services"]["app"]["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"]
+    alloy_environment = model["services"]["alloy"]["environment"]
+    fallbacks = _FALLBACK_URL.findall(_text(ALLOY / "config.alloy"))
+
+    assert urlsplit(app_endpoint).hostname in services
+    assert {name for name, _ in fallbacks} >= {"GRAFANA_CLOUD_OTLP_ENDPOINT", "GRAFANA_CLOUD_LOKI_URL"}
+    for variable, url in fallbacks:
+        assert alloy_environment[variable] == "", variable
+        assert urlsplit(url).hostname in services, (variable, url)
 
 
 def test_compose_config_ships_container_logs_to_loki_with_service_and_container_labels() -> None:

@@ -1,10 +1,11 @@
 """The swarm-deploy pipeline's Dagger call chain, built offline and read step by step."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
-from ci import main, pipelines, swarm, workspace
+from ci import checks, main, pipelines, swarm, swarm_pipeline, workspace
 from tests.infra.ci.chain import calls_named, chain, execs, image_addresses
 from tests.infra.ci.conftest import COMMIT
 from tests.support.paths import REPO_ROOT
@@ -16,8 +17,8 @@ DEPLOYMENT = swarm.Deployment(
 BUILD = pipelines.Build(root=REPO_ROOT, commit=COMMIT, ref="refs/heads/main", env={})
 
 
-def _target(url: str, *, password_env: str | None = None) -> pipelines.SwarmTarget:
-    return pipelines.SwarmTarget(
+def _target(url: str, *, password_env: str | None = None) -> swarm_pipeline.SwarmTarget:
+    return swarm_pipeline.SwarmTarget(
         host=swarm.SshHost.parse(url),
         ssh_agent_socket="/tmp/agent.sock",
         known_hosts=Path("/root/.ssh/known_hosts"),
@@ -30,27 +31,27 @@ def _env(plan: object) -> dict[str, str]:
 
 
 def test_the_deploy_runs_ci_swarm_with_the_docker_cli_from_a_pinned_image() -> None:
-    plan = pipelines.swarm_deploy_plan(BUILD, DEPLOYMENT, _target("ssh://deploy@swarm.example.com"), run_id="1")
-    assert set(image_addresses(plan)) == {workspace.PYTHON_IMAGE, pipelines.DOCKER_CLI_IMAGE}
+    plan = pipelines.swarm_deploy_plan(BUILD, DEPLOYMENT, _target("ssh://deploy@swarm.example.com"))
+    assert set(image_addresses(plan)) == {workspace.PYTHON_IMAGE, workspace.DOCKER_CLI_IMAGE}
     docker_binary = calls_named(plan, "withFile")[0]
     assert docker_binary.args["path"] == "/usr/local/bin/docker"
-    assert chain(docker_binary.args["source"])[1].args["address"] == pipelines.DOCKER_CLI_IMAGE
+    assert chain(docker_binary.args["source"])[1].args["address"] == workspace.DOCKER_CLI_IMAGE
     assert any("openssh-client" in args for args in execs(plan))
     command = execs(plan)[-1]
     assert command[:3] == ["python3", "-m", "ci.swarm_deploy"]
     assert command[command.index("--image") + 1] == IMAGE
-    assert command[command.index("--app-env") + 1] == f"{pipelines.DEPLOY_FILES_DIR}/app.env"
+    assert command[command.index("--app-env") + 1] == f"{swarm_pipeline.DEPLOY_FILES_DIR}/app.env"
     sources = next(call for call in calls_named(plan, "withDirectory"))
-    assert sources.args["include"] == pipelines.SWARM_SOURCES
+    assert sources.args["include"] == swarm_pipeline.SWARM_SOURCES
 
 
 def test_ssh_goes_through_the_agent_and_checks_the_host_key() -> None:
-    plan = pipelines.swarm_deploy_plan(BUILD, DEPLOYMENT, _target("ssh://deploy@swarm.example.com:2200"), run_id="1")
+    plan = pipelines.swarm_deploy_plan(BUILD, DEPLOYMENT, _target("ssh://deploy@swarm.example.com:2200"))
     env = _env(plan)
-    assert env["SSH_AUTH_SOCK"] == pipelines.SSH_AGENT_PATH
+    assert env["SSH_AUTH_SOCK"] == swarm_pipeline.SSH_AGENT_PATH
     assert env["DOCKER_HOST"] == "ssh://deploy@swarm.example.com:2200"
     socket = calls_named(plan, "withUnixSocket")[0]
-    assert socket.args["path"] == pipelines.SSH_AGENT_PATH
+    assert socket.args["path"] == swarm_pipeline.SSH_AGENT_PATH
     assert calls_named(socket.args["source"], "unixSocket")[0].args["path"] == "/tmp/agent.sock"
     mounted = {call.args["path"]: call.args["source"] for call in calls_named(plan, "withMountedFile")}
     assert calls_named(mounted["/root/.ssh/known_hosts"], "file")[0].args["path"] == "/root/.ssh/known_hosts"
@@ -61,24 +62,22 @@ def test_ssh_goes_through_the_agent_and_checks_the_host_key() -> None:
 
 
 def test_a_manager_behind_a_local_tunnel_is_reached_through_a_host_service() -> None:
-    plan = pipelines.swarm_deploy_plan(BUILD, DEPLOYMENT, _target("ssh://deploy@localhost:2222"), run_id="1")
+    plan = pipelines.swarm_deploy_plan(BUILD, DEPLOYMENT, _target("ssh://deploy@localhost:2222"))
     binding = calls_named(plan, "withServiceBinding")[0]
-    assert binding.args["alias"] == pipelines.MANAGER_ALIAS
+    assert binding.args["alias"] == swarm_pipeline.MANAGER_ALIAS
     service = calls_named(binding.args["service"], "service")[0]
     assert service.args.get("host", "localhost") == "localhost"  # a default is left out of the call
     (forward,) = service.args["ports"]
     assert (forward["backend"], forward["frontend"]) == (2222, 22)
-    assert _env(plan)["DOCKER_HOST"] == f"ssh://deploy@{pipelines.MANAGER_ALIAS}:22"
+    assert _env(plan)["DOCKER_HOST"] == f"ssh://deploy@{swarm_pipeline.MANAGER_ALIAS}:22"
     config = next(call for call in calls_named(plan, "withNewFile") if call.args["path"] == "/root/.ssh/config")
     assert "HostKeyAlias [localhost]:2222" in config.args["contents"]
 
 
 def test_the_registry_token_is_a_secret_and_only_there_when_given() -> None:
-    without = pipelines.swarm_deploy_plan(BUILD, DEPLOYMENT, _target("ssh://deploy@h.example"), run_id="1")
+    without = pipelines.swarm_deploy_plan(BUILD, DEPLOYMENT, _target("ssh://deploy@h.example"))
     assert not calls_named(without, "withSecretVariable")
-    plan = pipelines.swarm_deploy_plan(
-        BUILD, DEPLOYMENT, _target("ssh://deploy@h.example", password_env="TOKEN"), run_id="1"
-    )
+    plan = pipelines.swarm_deploy_plan(BUILD, DEPLOYMENT, _target("ssh://deploy@h.example", password_env="TOKEN"))
     (secret,) = calls_named(plan, "withSecretVariable")
     assert secret.args["name"] == swarm.REGISTRY_PASSWORD_ENV
     assert calls_named(secret.args["secret"], "secret")[0].args["uri"] == "env://TOKEN"
@@ -86,9 +85,20 @@ def test_the_registry_token_is_a_secret_and_only_there_when_given() -> None:
 
 
 def test_every_run_deploys_again_rather_than_answering_from_the_cache() -> None:
-    first = pipelines.swarm_deploy_plan(BUILD, DEPLOYMENT, _target("ssh://deploy@h.example"), run_id="1")
-    second = pipelines.swarm_deploy_plan(BUILD, DEPLOYMENT, _target("ssh://deploy@h.example"), run_id="2")
-    assert _env(first)["SWARM_DEPLOY_RUN"] != _env(second)["SWARM_DEPLOY_RUN"]
+    """Each run has its own id (the Actions run, else the time): the deploy's step differs."""
+    first = pipelines.swarm_deploy_plan(BUILD, DEPLOYMENT, _target("ssh://deploy@h.example"))
+    later = dataclasses.replace(BUILD, run_id="another-run")
+    second = pipelines.swarm_deploy_plan(later, DEPLOYMENT, _target("ssh://deploy@h.example"))
+    assert _env(first)["SWARM_DEPLOY_RUN"] == BUILD.run_id
+    assert _env(second)["SWARM_DEPLOY_RUN"] == "another-run"
+
+
+def test_the_check_container_has_the_docker_cli_ci_requires() -> None:
+    """REQUIRE_TOOLS names docker (checks.MACHINE_TOOLS): the check pipeline must have it too."""
+    lint = pipelines.check_plan(BUILD)["lint"]
+    copied = {call.args["path"]: call.args["source"] for call in calls_named(lint, "withFile")}
+    assert chain(copied[workspace.DOCKER_CLI_PATH])[1].args["address"] == workspace.DOCKER_CLI_IMAGE
+    assert "docker" in checks.required_tools()
 
 
 def _usage_error(capsys: pytest.CaptureFixture[str], *args: str) -> str:

@@ -28,7 +28,7 @@ assert unfreeAllowed terraform;
       inherit (attrs) src;
       installPhase = attrs.installPhase;
     };
-  fetchurl = { url, sha256 }: stub (baseNameOf url) { inherit url sha256; };
+  fetchurl = { url, hash }: stub (baseNameOf url) { inherit url hash; };
   mkShell =
     attrs:
     stub "nix-shell" (
@@ -37,25 +37,38 @@ assert unfreeAllowed terraform;
         shellHook = attrs.shellHook;
       }
       // attrs.env
-    );
+    )
+    // attrs.passthru;
   python312 = stub "python3-3.12" { } // {
     interpreter = "/stub/bin/python3.12";
   };
   pythonManylinuxPackages.manylinux1 = [ (tool "glibc") ];
   inherit terraform;
   uv = tool "uv";
-  docker-client = tool "docker-client";
-  cloud-init = tool "cloud-init";
   k6 = tool "k6";
   postgresql_17 = tool "postgresql";
   nginx = tool "nginx";
   certbot = tool "certbot";
+  pebble = tool "pebble";
+  wrk = tool "wrk";
+  gettext = tool "gettext";
+  curl = tool "curl";
+  jq = tool "jq";
+  nix = tool "nix";
+  checkov = tool "checkov";
   google-cloud-sdk = tool "google-cloud-sdk";
-  ruff = tool "ruff";
-  pyright = tool "pyright";
+  docker-client = tool "docker";
   hadolint = tool "hadolint";
   shellcheck = tool "shellcheck";
-  zizmor = tool "zizmor";
   git = tool "git";
-  nixfmt-rfc-style = tool "nixfmt";
+  nixfmt = tool "nixfmt";
 }
+// (
+  if builtins.match ".*-linux" system != null then
+    {
+      chromium = tool "chromium";
+      cloud-init = tool "cloud-init";
+    }
+  else
+    { }
+)

@@ -1,0 +1,5 @@
+import sys
+
+from ci.canary.cli import main
+
+sys.exit(main())
