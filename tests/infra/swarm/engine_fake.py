@@ -26,12 +26,12 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from tests.support.ports import free_port
+from tests.support.loopback import QuietHandler, serving
 
 API_VERSION = "1.47"
 NODE_ID = "node-manager-1"
@@ -503,7 +503,7 @@ def _service_matches(service: Json, filters: Mapping[str, list[str]]) -> bool:
 
 
 def _handler_for(engine: FakeEngine) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         protocol_version = "HTTP/1.1"
         # Headers and body go out as separate writes: without this, delayed ACKs add 40 ms each.
         disable_nagle_algorithm = True
@@ -524,17 +524,14 @@ def _handler_for(engine: FakeEngine) -> type[BaseHTTPRequestHandler]:
             if method != "HEAD":
                 self.wfile.write(data)
 
-        def do_GET(self) -> None:
+        def do_GET(self) -> None:  # noqa: N802 - BaseHTTPRequestHandler dispatches by the method name
             self._serve("GET")
 
-        def do_HEAD(self) -> None:
+        def do_HEAD(self) -> None:  # noqa: N802 - as above
             self._serve("HEAD")
 
-        def do_POST(self) -> None:
+        def do_POST(self) -> None:  # noqa: N802 - as above
             self._serve("POST")
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
 
     return Handler
 
@@ -543,23 +540,16 @@ def _handler_for(engine: FakeEngine) -> type[BaseHTTPRequestHandler]:
 def engine_running(engine: FakeEngine | None = None) -> Iterator[FakeEngine]:
     """Serves the fake on a loopback port (`engine.url`, tcp://...) until the block ends."""
     engine = engine or FakeEngine()
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), _handler_for(engine))
-    engine.url = f"tcp://127.0.0.1:{server.server_address[1]}"
     stop = threading.Event()
 
     def tick() -> None:
         while not stop.wait(0.1):
             engine.tick()
 
-    threads = [
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True),
-        threading.Thread(target=tick, daemon=True),
-    ]
-    for thread in threads:
-        thread.start()
-    try:
-        yield engine
-    finally:
-        stop.set()
-        server.shutdown()
-        server.server_close()
+    with serving(_handler_for(engine)) as port:
+        engine.url = f"tcp://127.0.0.1:{port}"
+        threading.Thread(target=tick, daemon=True).start()
+        try:
+            yield engine
+        finally:
+            stop.set()
