@@ -23,6 +23,9 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --locked --no-dev --no-install-project
 COPY pyproject.toml uv.lock README.md ./
 COPY app ./app
+# The Swarm autoscaler ships in this image too (the wheel's `autoscaler` package): one
+# build, scan and signature per release.
+COPY deploy/swarm/autoscaler ./deploy/swarm/autoscaler
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --locked --no-dev --no-editable
 

@@ -4,7 +4,8 @@ One image per run: `build` exports it once as an OCI tarball; trivy and syft rea
 file; `publish` imports the same file, scans it again with today's database, pushes it
 and signs the digest the registry reports only if it is the tarball's own.
 
-Later issues add their pipelines here the same way: `swarm-deploy` and `chaos`
+`swarm-deploy` runs ci/swarm_deploy.py against a Swarm manager over SSH
+(ci/swarm_pipeline.py). Later issues add their pipelines here the same way: `chaos`
 (ci/chaos.py).
 """
 
@@ -22,7 +23,7 @@ import anyio
 import dagger
 from dagger import dag
 
-from ci import checks, deploy, github, image, perf, provenance, publish, release, scan, workspace
+from ci import checks, deploy, github, image, perf, provenance, publish, release, scan, swarm, swarm_pipeline, workspace
 from ci.canary import cli as canary_cli
 
 IMAGE_FILE: Final = "image.tar"
@@ -30,6 +31,7 @@ SBOM_FILE: Final = "sbom.spdx.json"
 ERROR_STEPS_FAILED: Final = "failed: {names} (each step's output is printed above)"
 ERROR_NO_ARTIFACT: Final = "no {path}: run `python ci/main.py build` first (or pass --input)"
 ERROR_DEPLOY: Final = "failed: the canary controller exited {code} (its report is printed above)"
+ERROR_SWARM_DEPLOY: Final = "failed: swarm-deploy (its output is printed above)"
 
 
 class PipelineError(Exception):
@@ -160,6 +162,12 @@ def deploy_plan(build: Build, arguments: argparse.Namespace) -> dagger.Container
     )
 
 
+def swarm_deploy_plan(
+    build: Build, deployment: swarm.Deployment, target: swarm_pipeline.SwarmTarget
+) -> dagger.Container:
+    return swarm_pipeline.deployer(source(build), deployment, target, run_id=build.run_id)
+
+
 async def run_steps(steps: Mapping[str, dagger.Container]) -> None:
     """Run independent steps side by side; report each, then fail if any failed."""
     failed: list[str] = []
@@ -214,6 +222,14 @@ async def run_deploy(build: Build, arguments: argparse.Namespace) -> None:
         print(error.stdout, error.stderr, sep="\n", file=sys.stderr)
         raise PipelineError(ERROR_DEPLOY.format(code=error.exit_code)) from error
     print(report)
+
+
+async def run_swarm_deploy(build: Build, deployment: swarm.Deployment, target: swarm_pipeline.SwarmTarget) -> None:
+    try:
+        print(await swarm_deploy_plan(build, deployment, target).stdout())
+    except dagger.ExecError as error:
+        print(error.stdout, error.stderr, sep="\n", file=sys.stderr)
+        raise PipelineError(ERROR_SWARM_DEPLOY) from error
 
 
 async def run_publish(
