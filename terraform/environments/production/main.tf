@@ -1,5 +1,6 @@
 locals {
-  environment = "production"
+  repository_root = abspath("${path.root}/../../..")
+  environment     = "production"
 }
 
 module "platform" {
@@ -36,4 +37,22 @@ module "platform" {
   google_oauth_client_id     = var.google_oauth_client_id
   google_oauth_client_secret = var.google_oauth_client_secret
   enable_deletion_protection = var.enable_deletion_protection
+
+  # Optional: the app on a Docker Swarm VM as well (deploy/swarm/README.md).
+  swarm = var.swarm == null ? null : {
+    domain = var.swarm.domain
+    zone   = var.swarm.zone
+    user_data = templatefile("${local.repository_root}/deploy/swarm/cloud-init.yaml", {
+      domain                 = var.swarm.domain
+      acme_email             = var.swarm.acme_email
+      zone                   = var.swarm.zone
+      deploy_ssh_public_keys = var.swarm.deploy_ssh_public_keys
+      repository_root        = local.repository_root
+    })
+    # The ranges nginx trusts for CF-Connecting-IP are the ones the firewall admits.
+    cloudflare_ipv4_ranges = [
+      for match in regexall("set_real_ip_from ([0-9.]+/[0-9]+);", file("${local.repository_root}/nginx/cloudflare/ips.conf")) : match[0]
+    ]
+  }
 }
+

@@ -92,3 +92,13 @@ output "grafana_folder_url" {
   description = "The Grafana folder holding this environment's dashboards."
   value       = module.platform.grafana_folder_url
 }
+
+output "swarm_ip_address" {
+  description = "The Swarm VM's static IP (null without one)."
+  value       = module.platform.swarm_ip_address
+}
+
+output "swarm_iap_tunnel_command" {
+  description = "How to reach the Swarm manager's SSH through IAP, for swarm-deploy (null without a VM)."
+  value       = module.platform.swarm_iap_tunnel_command
+}

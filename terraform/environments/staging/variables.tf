@@ -67,3 +67,14 @@ variable "enable_deletion_protection" {
   description = "Protect the database, the bucket, the service and the job from deletion; false only to tear the environment down."
   default     = true
 }
+
+variable "swarm" {
+  type = object({
+    domain                 = string
+    zone                   = string
+    acme_email             = string
+    deploy_ssh_public_keys = list(string)
+  })
+  description = "A Docker Swarm VM beside Cloud Run (deploy/swarm/README.md): its domain, Compute Engine zone, the address Let's Encrypt writes to, and the deploy user's SSH keys. null: none."
+  default     = null
+}

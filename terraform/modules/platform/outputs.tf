@@ -107,3 +107,13 @@ output "grafana_folder_url" {
   description = "The Grafana folder holding this environment's dashboards."
   value       = module.grafana.folder_url
 }
+
+output "swarm_ip_address" {
+  description = "The Swarm VM's static IP (null without one)."
+  value       = one(module.swarm[*].ip_address)
+}
+
+output "swarm_iap_tunnel_command" {
+  description = "How to reach the Swarm manager's SSH through IAP, for swarm-deploy (null without a VM)."
+  value       = one(module.swarm[*].iap_tunnel_command)
+}

@@ -199,3 +199,14 @@ variable "google_oauth_client_secret" {
   description = "The OAuth client's secret, stored in Secret Manager (GOOGLE_OAUTH_CLIENT_SECRET)."
   sensitive   = true
 }
+
+variable "swarm" {
+  type = object({
+    domain                 = string
+    zone                   = string
+    user_data              = string
+    cloudflare_ipv4_ranges = list(string)
+  })
+  description = "A Docker Swarm VM serving the app beside Cloud Run (modules/swarm-vm): its domain, zone, rendered cloud-init user data and the Cloudflare ranges its firewall admits. null: none."
+  default     = null
+}

@@ -15,18 +15,18 @@ resource "cloudflare_dns_record" "main" {
   comment = "The Swarm VM ${var.name} (Terraform)."
 }
 
-# Zone-wide settings: off (enable_zone_settings = false) when another module owns them.
+# Zone-wide: off (enable_zone_ssl_mode = false) when another module owns it.
 resource "cloudflare_zone_setting" "main" {
-  count = var.enable_zone_settings ? 1 : 0
+  count = var.enable_zone_ssl_mode ? 1 : 0
 
   zone_id    = var.cloudflare_zone_id
   setting_id = "ssl"
   value      = "strict"
 }
 
+# Zone-wide too, and only this module manages it: Cloudflare presents its client
+# certificate to every origin of the zone, which only the VM's nginx asks for.
 resource "cloudflare_authenticated_origin_pulls_settings" "main" {
-  count = var.enable_zone_settings ? 1 : 0
-
   zone_id = var.cloudflare_zone_id
   enabled = true
 }

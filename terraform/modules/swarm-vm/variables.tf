@@ -131,9 +131,9 @@ variable "bucket_name" {
   default     = null
 }
 
-variable "enable_zone_settings" {
+variable "enable_zone_ssl_mode" {
   type        = bool
-  description = "Set the zone's SSL/TLS mode to Full (strict) and turn on authenticated origin pulls (both zone-wide). Off when another module already manages them for this zone."
+  description = "Set the zone's SSL/TLS mode to Full (strict), zone-wide. Off when another module already manages it for this zone (cloudflare-dns with its proxy on)."
   default     = true
 }
 

@@ -13,6 +13,7 @@ import yaml
 
 from tests.infra.edge.certs import Authority
 from tests.infra.edge.nginx_runner import Edge, edge_env, edge_running, nginx_check
+from tests.infra.terraform import console
 from tests.support.paths import REPO_ROOT
 from tests.support.tools import system_tool
 
@@ -45,20 +46,8 @@ def _hcl(value: object) -> str:
 
 def terraform_eval(expression: str, tmp_path: Path) -> Any:
     """An expression evaluated by `terraform console` (no configuration, no provider), as JSON."""
-    terraform = system_tool("terraform", "Terraform's release binary, in /usr/local/bin")
-    result = subprocess.run(
-        [terraform, "console", "-no-color"],
-        input=f"jsonencode({expression})\n",
-        cwd=tmp_path,
-        env={"CHECKPOINT_DISABLE": "1", "PATH": "/usr/bin:/bin", "TF_CLI_CONFIG_FILE": "/dev/null"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    # console prints the string jsonencode made as an HCL string literal, itself JSON-compatible.
-    return json.loads(json.loads(result.stdout.strip()))
+    binary = system_tool("terraform", "Terraform's release binary, in /usr/local/bin")
+    return console.evaluate(binary, expression, directory=tmp_path)
 
 
 @pytest.fixture(scope="module")

@@ -111,6 +111,9 @@ def _platform_inputs(environment: str) -> dict[str, Any]:
             continue
         if isinstance(value, str) and (match := re.fullmatch(r"\$\{var\.(\w+)\}", value)):
             inputs[name] = example.get(match[1], root.variables()[match[1]].get("default"))
+        elif isinstance(value, str) and (match := re.match(r"\$\{var\.(\w+) == null \? null :", value)):
+            # An optional part (the Swarm VM): absent unless the example sets it.
+            inputs[name] = None if example.get(match[1]) is None else value
         elif isinstance(value, str) and (match := re.fullmatch(r"\$\{local\.(\w+)\}", value)):
             inputs[name] = root.locals()[match[1]]
         elif isinstance(value, str) and "path.module" in value:
