@@ -24,8 +24,8 @@ LINT_COMMANDS: Final[tuple[Command, ...]] = (
 )
 TEST_COMMAND: Final[Command] = ("pytest",)
 # Debian packages the test suite drives for real (Postgres, nginx configs, ACME issuance, load, Nix
-# parsing); `.ci/run` installs `python3 -m ci.checks system-packages`, the check container
-# the same list.
+# parsing, the web pages in a real browser); `.ci/run` installs `python3 -m ci.checks
+# system-packages`, the check container the same list.
 SYSTEM_PACKAGES: Final[tuple[str, ...]] = (
     "postgresql",
     "nginx",
@@ -35,6 +35,7 @@ SYSTEM_PACKAGES: Final[tuple[str, ...]] = (
     "gettext-base",
     "curl",
     "nix-bin",
+    "chromium",
 )
 
 # Where the scan pipeline writes the locked dependency list it audits.
