@@ -61,8 +61,8 @@ class Site:
     url: str
     app: LiveApp
     env: dict[str, str]
-    google: FakeGoogle
-    emulator: Emulator
+    google: FakeGoogle | None = None
+    emulator: Emulator | None = None
 
     def app_command(self, *args: str) -> subprocess.CompletedProcess[str]:
         """An `app` management command against the served app's database (`createstaff`, ...)."""
@@ -72,6 +72,7 @@ class Site:
 
     def stored_keys(self, prefix: str) -> list[str]:
         """The bucket's object names under `prefix`, asked of the emulator's JSON API."""
+        assert self.emulator is not None
         response = httpx.get(f"{self.emulator.url}/storage/v1/b/{TEST_BUCKET}/o", params={"prefix": prefix})
         response.raise_for_status()
         return [item["name"] for item in response.json().get("items", [])]
@@ -151,6 +152,7 @@ class Visit:
 
     def sign_in(self, email: str, subject: str) -> None:
         """Through the Google flow, by clicking: the fake Google is signed in to this account."""
+        assert self.site.google is not None
         self.site.google.browser_account = {"email": email, "sub": subject}
         self.goto("/")
         with self.page.expect_navigation(url=self.site.url + "/"):

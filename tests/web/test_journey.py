@@ -8,6 +8,8 @@ from playwright.sync_api import expect
 from tests.support.api import PNG_1X1
 from tests.web.conftest import PHONE, Visit, bearer
 
+# The files page asks for this many at a time (static/web/files.js).
+PAGE_SIZE = 20
 NOTES = b"".join(f"line {n}: the quick brown fox jumps over the lazy dog\n".encode() for n in range(1500))
 
 # Builds a DataTransfer holding files made from base64 bytes, as a drag from the desktop would.
@@ -141,4 +143,28 @@ def test_sign_in_upload_download_delete_tokens_and_docs(person: Visit) -> None:
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("button", name="Sign in with Google")).to_be_visible()
 
+    person.assert_no_complaints()
+
+
+def test_older_files_come_a_page_at_a_time(person: Visit) -> None:
+    page, site = person.page, person.site
+    person.sign_in("hana@example.com", "1005")
+    csrf = next(cookie.get("value", "") for cookie in person.context.cookies() if cookie.get("name") == "csrftoken")
+    for number in range(PAGE_SIZE + 1):
+        created = person.context.request.post(
+            f"{site.url}/api/v1/files",
+            headers={"X-CSRFToken": csrf},
+            multipart={"file": {"name": f"file-{number:02}.txt", "mimeType": "text/plain", "buffer": b"a line\n"}},
+        )
+        assert created.status == 201, created.text()
+
+    person.goto("/")
+    rows = page.locator("#file-rows tr")
+    expect(rows).to_have_count(PAGE_SIZE)
+    expect(rows.first).to_contain_text(f"file-{PAGE_SIZE:02}.txt")
+    page.get_by_role("button", name="Show older files").click()
+
+    expect(rows).to_have_count(PAGE_SIZE + 1)
+    expect(rows.last).to_contain_text("file-00.txt")
+    expect(page.get_by_role("button", name="Show older files")).to_be_hidden()
     person.assert_no_complaints()
