@@ -155,6 +155,7 @@ async function upload(file, item) {
     await uploadDirect(file, progress);
   } catch (error) {
     setState(item, "Not uploaded", "failed");
+    announce("");
     report(`${file.name} was not uploaded.`, error);
     return;
   }
