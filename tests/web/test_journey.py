@@ -38,8 +38,12 @@ def test_sign_in_upload_download_delete_tokens_and_docs(person: Visit) -> None:
     person.screenshot("welcome")
 
     # Sign in through the Google flow, by clicking; land on your files.
+    assert site.google is not None
+    redeemed = len(site.google.token_requests)
     person.sign_in("dana@example.com", "1001")
     expect(page.get_by_role("heading", name="Your files")).to_be_visible()
+    # The app redeemed the code at the token endpoint with its PKCE verifier, and nothing was refused.
+    assert (len(site.google.token_requests) - redeemed, site.google.refusals) == (1, [])
     expect(page.get_by_text("No files yet.")).to_be_visible()
     expect(page.get_by_role("link", name="API docs")).to_have_count(0)
 

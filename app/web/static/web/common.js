@@ -108,7 +108,7 @@ export function field(element, name) {
 }
 
 /** Asks in the page's modal dialog; resolves to true when the person confirms. */
-export function confirmAction(question, action) {
+function confirmAction(question, action) {
   const dialog = document.getElementById("confirm");
   document.getElementById("confirm-question").textContent = question;
   document.getElementById("confirm-action").textContent = action;
@@ -117,6 +117,21 @@ export function confirmAction(question, action) {
   return new Promise((resolve) => {
     dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), { once: true });
   });
+}
+
+/** Asks, then DELETEs `path` and says how it went; resolves to true unless the person said no. */
+export async function deleteConfirmed({ question, action, path, done, failed }) {
+  if (!(await confirmAction(question, action))) return false;
+  clearProblems();
+  try {
+    await api("DELETE", path);
+    announce(done);
+  } catch (error) {
+    report(failed, error);
+  }
+  // The row and its button are going: focus goes back to the list.
+  document.getElementById("list-heading").focus();
+  return true;
 }
 
 /** Shows a list's rows, or says it is empty. */

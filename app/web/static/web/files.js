@@ -8,7 +8,7 @@
 // POST /api/v1/files instead.
 
 import {
-  Problem, announce, api, clearProblems, confirmAction, csrfToken, field, formatBytes, formatDate,
+  Problem, announce, api, clearProblems, csrfToken, deleteConfirmed, field, formatBytes, formatDate,
   fromTemplate, pageData, problemFrom, report, showRows,
 } from "./common.js";
 
@@ -66,17 +66,14 @@ async function refresh() {
 }
 
 async function remove(file) {
-  if (!(await confirmAction(`Delete ${file.filename}? This cannot be undone.`, "Delete"))) return;
-  clearProblems();
-  try {
-    await api("DELETE", `/api/v1/files/${encodeURIComponent(file.id)}`);
-    announce(`${file.filename} deleted.`);
-  } catch (error) {
-    report(`${file.filename} was not deleted.`, error);
-  }
-  // The row and its button are gone: focus goes back to the list.
-  document.getElementById("list-heading").focus();
-  await refresh();
+  const deleted = await deleteConfirmed({
+    question: `Delete ${file.filename}? This cannot be undone.`,
+    action: "Delete",
+    path: `/api/v1/files/${encodeURIComponent(file.id)}`,
+    done: `${file.filename} deleted.`,
+    failed: `${file.filename} was not deleted.`,
+  });
+  if (deleted) await refresh();
 }
 
 // --- uploads ---------------------------------------------------------------

@@ -1,7 +1,7 @@
 // The tokens page: create (the secret shown once, with a copy button), list, revoke.
 // Token routes take the browser session and its CSRF token, never a bearer token.
 
-import { announce, api, clearProblems, confirmAction, field, formatDate, fromTemplate, report, showRows } from "./common.js";
+import { announce, api, clearProblems, deleteConfirmed, field, formatDate, fromTemplate, report, showRows } from "./common.js";
 
 const table = document.getElementById("tokens");
 const form = document.getElementById("token-form");
@@ -38,16 +38,14 @@ async function showTokens() {
 }
 
 async function revokeToken(token) {
-  if (!(await confirmAction(`Revoke ${token.name}? Anything using it stops working at once.`, "Revoke"))) return;
-  clearProblems();
-  try {
-    await api("DELETE", `/api/v1/tokens/${encodeURIComponent(token.id)}`);
-    announce(`${token.name} revoked.`);
-  } catch (error) {
-    report(`${token.name} was not revoked.`, error);
-  }
-  document.getElementById("list-heading").focus();
-  await showTokens();
+  const revoked = await deleteConfirmed({
+    question: `Revoke ${token.name}? Anything using it stops working at once.`,
+    action: "Revoke",
+    path: `/api/v1/tokens/${encodeURIComponent(token.id)}`,
+    done: `${token.name} revoked.`,
+    failed: `${token.name} was not revoked.`,
+  });
+  if (revoked) await showTokens();
 }
 
 form.addEventListener("submit", async (event) => {
