@@ -42,6 +42,7 @@ def test_sign_in_upload_download_delete_tokens_and_docs(person: Visit) -> None:
     redeemed = len(site.google.token_requests)
     person.sign_in("dana@example.com", "1001")
     expect(page.get_by_role("heading", name="Your files")).to_be_visible()
+    expect(page.get_by_text("Successfully signed in as")).to_be_visible()
     # The app redeemed the code at the token endpoint with its PKCE verifier, and nothing was refused.
     assert (len(site.google.token_requests) - redeemed, site.google.refusals) == (1, [])
     expect(page.get_by_text("No files yet.")).to_be_visible()
@@ -136,6 +137,10 @@ def test_sign_in_upload_download_delete_tokens_and_docs(person: Visit) -> None:
     assert operations.count() >= 10
     expect(page.locator(".opblock-summary-path").filter(has_text="/api/v1/uploads").first).to_be_visible()
     person.screenshot("api-docs")
+    person.goto("/")
+    page.get_by_role("link", name="Admin").click()
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    person.screenshot("admin")
 
     # On a phone, the same page.
     person.goto("/")
@@ -146,6 +151,7 @@ def test_sign_in_upload_download_delete_tokens_and_docs(person: Visit) -> None:
     # Signing out leads back to the welcome page.
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("button", name="Sign in with Google")).to_be_visible()
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
 
     person.assert_no_complaints()
 
