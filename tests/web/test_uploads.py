@@ -15,17 +15,28 @@ def _user_id(person: Visit) -> str:
 def test_a_file_over_the_quota_shows_the_quota_message_and_nothing_is_stored(person: Visit) -> None:
     page = person.page
     person.sign_in("erin@example.com", "1002")
-    person.expected_statuses.add(413)
+    person.expected_statuses.update({413, 422})
+    long_name = "n" * 1100 + ".txt"
 
     page.get_by_label("Choose files to upload").set_input_files(
-        files=[{"name": "big.txt", "mimeType": "text/plain", "buffer": b"x" * (QUOTA_BYTES + 1)}]
+        files=[
+            {"name": "big.txt", "mimeType": "text/plain", "buffer": b"x" * (QUOTA_BYTES + 1)},
+            {"name": long_name, "mimeType": "text/plain", "buffer": b"a name too long\n"},
+        ]
     )
 
-    item = page.get_by_role("list", name="Uploads").get_by_role("listitem")
-    expect(item).to_contain_text("Not uploaded")
+    items = page.get_by_role("list", name="Uploads").get_by_role("listitem")
+    expect(items).to_have_count(2)
+    for item in items.all():
+        expect(item).to_contain_text("Not uploaded")
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text(
         "big.txt was not uploaded. Not enough room: this file would take you over your quota."
+    )
+    # A refusal by the API's validation says what was wrong, not where to look for it.
+    expect(alert).to_contain_text(
+        f"{long_name} was not uploaded. Something in the request is not valid."
+        " String should have at most 1024 characters."
     )
     expect(alert).to_contain_text(f"storage quota of {QUOTA_BYTES} bytes")
     expect(page.get_by_text("No files yet.")).to_be_visible()

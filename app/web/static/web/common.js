@@ -17,6 +17,8 @@ export class Problem extends Error {
     this.status = status; // 0: no answer at all (network, or a CORS refusal)
     this.code = body?.code ?? null;
     this.detail = body?.detail ?? "";
+    // validation_failed lists what was wrong; its detail only points here.
+    this.errors = Array.isArray(body?.errors) ? body.errors : [];
   }
 }
 
@@ -56,7 +58,8 @@ export function words(problem) {
   if (problem.status === 0) return UNREACHABLE;
   const known = pageData.problems[problem.code];
   if (!known) return problem.detail || `The server answered with status ${problem.status}.`;
-  return problem.detail && problem.detail !== known ? `${known} ${problem.detail}` : known;
+  const detail = problem.errors.length ? problem.errors.map((error) => `${error.msg}.`).join(" ") : problem.detail;
+  return detail && detail !== known ? `${known} ${detail}` : known;
 }
 
 /** Shows a problem; anything that is not a Problem is a bug in this page, so it is thrown on. */
