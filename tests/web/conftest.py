@@ -159,6 +159,9 @@ class Visit:
             self.page.get_by_role("button", name="Sign in with Google").click()
 
     def screenshot(self, name: str) -> Path:
+        """Saves the whole page, once it is sure the page fits its viewport's width."""
+        overflow = self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name}: the page is {overflow}px wider than the window"
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
         self.page.screenshot(path=path, full_page=True)
