@@ -137,7 +137,8 @@ class Visit:
     # Status codes a test provokes on purpose: the browser reports each failed request too.
     expected_statuses: set[int] = field(default_factory=set[int])
 
-    def _console(self, message: ConsoleMessage) -> None:
+    def record(self, message: ConsoleMessage) -> None:
+        """Keeps a console error, unless it reports a refusal the test provoked."""
         if message.type != "error":
             return
         failed_load = message.text.startswith("Failed to load resource: the server responded with a status of ")
@@ -176,14 +177,14 @@ def visit(browser: Browser, site: Site, **context_options: Any) -> Visit:
     context.add_init_script(REPORT_CSP_VIOLATIONS)
     page = context.new_page()
     opened = Visit(site=site, context=context, page=page)
-    context.on("console", opened._console)  # pyright: ignore[reportPrivateUsage]
+    context.on("console", opened.record)
     context.on("weberror", lambda error: opened.complaints.append(f"uncaught: {error.error}"))
     return opened
 
 
 @pytest.fixture
 def person(browser: Browser, site: Site) -> Iterator[Visit]:
-    """A fresh browser for one person; the test ends with no console error and no CSP violation."""
+    """A fresh browser for one person; each test ends with `assert_no_complaints()`."""
     opened = visit(browser, site, permissions=["clipboard-read", "clipboard-write"])
     yield opened
     opened.context.close()
