@@ -36,6 +36,7 @@ SYSTEM_PACKAGES: Final[dict[str, tuple[str, ...]]] = {
     "jq": ("jq",),  # the README's direct-upload example, run as written
     "nix-bin": ("nix", "nix-instantiate"),
     "git": ("git",),  # the check container has none; release and provenance tests use it
+    "chromium": ("chromium",),  # the web pages, driven headless by Playwright
     # The Swarm VM's user data (`cloud-init schema`); without recommends, as every package
     # here: cloud-init's would bring a whole cloud agent.
     "cloud-init": ("cloud-init",),

@@ -8,17 +8,13 @@ real services; a missing or malformed value stops start-up naming it.
 import secrets
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-# django-types lags Django 6.1: it has no django.utils.csp, so CSP is used as Any below.
-from django.utils.csp import CSP as _UntypedCSP  # noqa: N811  # pyright: ignore[reportMissingImports, reportUnknownVariableType]
-
+from app.config.csp import content_security_policy
 from app.config.env import MISSING, Env
-
-CSP = cast(Any, _UntypedCSP)
 
 env = Env()
 
@@ -80,6 +76,7 @@ INSTALLED_APPS = [
     "app.core",
     "app.accounts",
     "app.files",
+    "app.web",
 ]
 
 # Django's middleware, in subclasses that run on the event loop instead of a
@@ -215,7 +212,7 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/api/v1/me"
+LOGIN_REDIRECT_URL = "/"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -287,14 +284,17 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_CSP = {
-    "default-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:"],
-    "object-src": [CSP.NONE],
-    "base-uri": [CSP.NONE],
-    "frame-ancestors": [CSP.NONE],
-    "form-action": [CSP.SELF],
-}
+# Where browsers PUT direct uploads: the signed URLs' endpoint (as in
+# app/integrations/gcs.py), or the app itself in embedded mode.
+GOOGLE_STORAGE_ENDPOINT = "https://storage.googleapis.com"
+STORAGE_URL_FOR_BROWSERS = (
+    (GCS_PUBLIC_ENDPOINT or env.optional_text("STORAGE_EMULATOR_HOST") or GOOGLE_STORAGE_ENDPOINT)
+    if GCS_BUCKET
+    else None
+)
+SECURE_CSP = content_security_policy(
+    sign_in_url=GOOGLE_OAUTH_ENDPOINTS["authorize"], storage_url=STORAGE_URL_FOR_BROWSERS
+)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 if IS_PRODUCTION:

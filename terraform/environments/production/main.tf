@@ -50,9 +50,7 @@ module "platform" {
       repository_root        = local.repository_root
     })
     # The ranges nginx trusts for CF-Connecting-IP are the ones the firewall admits.
-    cloudflare_ipv4_ranges = [
-      for match in regexall("set_real_ip_from ([0-9.]+/[0-9]+);", file("${local.repository_root}/nginx/cloudflare/ips.conf")) : match[0]
-    ]
+    cloudflare_ipv4_ranges = [for m in regexall("set_real_ip_from ([0-9.]+/[0-9]+);", file("${local.repository_root}/nginx/cloudflare/ips.conf")) : m[0]]
   }
 }
 

@@ -214,7 +214,9 @@ def test_the_firewall_gets_exactly_the_cloudflare_ranges_nginx_trusts(tmp_path: 
     trusted = re.findall(r"set_real_ip_from (\S+);", (REPO_ROOT / "nginx/cloudflare/ips.conf").read_text())
     assert ranges == [entry for entry in trusted if ":" not in entry]
     assert ranges, "no IPv4 range: the firewall would open nothing"
-    assert CLOUDFLARE_RANGES_EXPRESSION.format(root="${local.repository_root}") in (MODULE / "README.md").read_text()
+    for environment in ("staging", "production"):
+        caller = REPO_ROOT / "terraform" / "environments" / environment / "main.tf"
+        assert CLOUDFLARE_RANGES_EXPRESSION.format(root="${local.repository_root}") in caller.read_text()
 
 
 def test_the_module_is_formatted_as_terraform_fmt_writes_it() -> None:

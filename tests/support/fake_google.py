@@ -3,8 +3,10 @@
 It answers at the HTTP boundary, on loopback, what allauth and our adapter ask
 Google for: the token endpoint (authorization code + PKCE in, access token and
 a signed ID token out) and the certs endpoint (`{kid: PEM certificate}`). The
-browser's visit to the authorize page is modelled by `authorize()`, which reads
-the app's redirect like Google would and hands out a one-time code.
+authorize page is `authorize()`, which reads the app's redirect like Google
+would and hands out a one-time code: tests with Django's test client call it
+directly; a real browser visits it at `/o/oauth2/v2/auth` and is sent back to
+the app's callback with the code, signed in as `browser_account`.
 """
 
 import base64
@@ -20,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 from cryptography import x509
@@ -84,6 +86,9 @@ class FakeGoogle:
     token_requests: list[dict[str, str]] = field(default_factory=list[dict[str, str]])
     refusals: list[str] = field(default_factory=list[str])
     certs_requests: int = 0
+    # The Google account a browser visiting the authorize page is signed in to:
+    # ID token claims over the defaults (set `email` and `sub` to switch people).
+    browser_account: dict[str, Any] = field(default_factory=dict[str, Any])
 
     # Google's own issuer, so a check that skipped the signature would pass the rest.
     issuer: str = "https://accounts.google.com"
@@ -96,6 +101,15 @@ class FakeGoogle:
             "token": f"{self.base_url}/token",
             "certs": f"{self.base_url}/oauth2/v1/certs",
             "issuer": self.issuer,
+        }
+
+    def served_app_env(self) -> dict[str, str]:
+        """Environment for a served app (tests/support/live_app.py) that signs in with this fake."""
+        return {
+            "DJANGO_SETTINGS_MODULE": "tests.support.fake_google_settings",
+            "FAKE_GOOGLE_ENDPOINTS": json.dumps(self.endpoints),
+            "GOOGLE_OAUTH_CLIENT_ID": self.client_id,
+            "GOOGLE_OAUTH_CLIENT_SECRET": self.client_secret,
         }
 
     def authorize(
@@ -143,6 +157,13 @@ class FakeGoogle:
             kid=kid,
         )
         return code
+
+    def authorize_redirect(self, url: str) -> str:
+        """A browser's visit to the authorize page at `url`: where Google sends it back, with a code."""
+        code = self.authorize(url, claims=self.browser_account)
+        query = {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
+        separator = "&" if "?" in query["redirect_uri"] else "?"
+        return query["redirect_uri"] + separator + urlencode({"code": code, "state": query["state"]})
 
     def _refuse(self, reason: str) -> tuple[int, dict[str, Any]]:
         self.refusals.append(reason)
@@ -192,10 +213,25 @@ def _handler(fake: FakeGoogle) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(payload)
 
         def do_GET(self) -> None:
-            if urlsplit(self.path).path == urlsplit(fake.endpoints["certs"]).path:
+            path = urlsplit(self.path).path
+            if path == urlsplit(fake.endpoints["certs"]).path:
                 self._reply(200, fake.certs())
+            elif path == urlsplit(fake.endpoints["authorize"]).path:
+                self._authorize()
             else:
                 self._reply(404, {"error": "not_found"})
+
+        def _authorize(self) -> None:
+            try:
+                location = fake.authorize_redirect(fake.base_url + self.path)
+            except (AssertionError, KeyError) as refused:
+                fake.refusals.append(f"authorize: {refused!r}")
+                self._reply(400, {"error": "invalid_request"})
+                return
+            self.send_response(302)
+            self.send_header("Location", location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
         def do_POST(self) -> None:
             if urlsplit(self.path).path != urlsplit(fake.endpoints["token"]).path:
