@@ -310,6 +310,14 @@ if IS_PRODUCTION:
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
 
+# --- Feature flags ------------------------------------------------------------
+
+# flagd's JSON flag file (README.md, "Feature flags"), re-read while the app runs. A file that
+# is not there at start-up leaves the in-code defaults in force (app/flags/catalog.py).
+FLAGS_FILE = Path(env.text("FLAGS_FILE", str(BASE_DIR / "deploy" / "flags" / "flags.json")))
+# How often each worker looks at the file: an edit is in force within about this long.
+FLAGS_POLL_INTERVAL_MS = env.integer("FLAGS_POLL_INTERVAL_MS", 1000, low=50, high=3_600_000)
+
 # --- Telemetry --------------------------------------------------------------
 
 # OpenTelemetry is on when an OTLP endpoint is set (and OTEL_SDK_DISABLED is not);

@@ -1,0 +1,51 @@
+"""Flag files for tests: the repo's own, changed a flag at a time, written the way an operator's tools do."""
+
+import copy
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from app import flags
+from app.flags.flag_file import FlagFile
+from tests.support.paths import REPO_ROOT
+
+REPO_FLAG_FILE = REPO_ROOT / "deploy" / "flags" / "flags.json"
+# Short, so a test waits a fraction of a second for an edit to be in force.
+TEST_POLL_INTERVAL_MS = 50
+
+
+def repo_flags() -> dict[str, Any]:
+    """The repo's flag file, parsed: a fresh copy each call."""
+    return json.loads(REPO_FLAG_FILE.read_text())
+
+
+def with_flag(document: dict[str, Any], key: str, **changes: Any) -> dict[str, Any]:
+    """A copy of `document` with flag `key`'s fields changed (a value of None removes the field)."""
+    changed = copy.deepcopy(document)
+    flag = changed["flags"][key]
+    for field, value in changes.items():
+        if value is None:
+            flag.pop(field, None)
+        else:
+            flag[field] = value
+    return changed
+
+
+def flag_file_write(path: Path, content: dict[str, Any] | bytes) -> None:
+    """Replaces the file in one step (a new file renamed over it), as editors and config tools do."""
+    data = content if isinstance(content, bytes) else json.dumps(content, indent=2).encode()
+    scratch = path.with_name(f".{path.name}.tmp")
+    scratch.write_bytes(data)
+    scratch.replace(path)
+
+
+@contextmanager
+def flags_running(path: Path) -> Iterator[FlagFile]:
+    """The app's flags started in this process on `path`; the in-code defaults again afterwards."""
+    flag_file = flags.start(path, poll_interval_ms=TEST_POLL_INTERVAL_MS)
+    try:
+        yield flag_file
+    finally:
+        flags.stop()
