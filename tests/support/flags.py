@@ -4,6 +4,7 @@ import copy
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,3 +50,19 @@ def flags_running(path: Path) -> Iterator[FlagFile]:
         yield flag_file
     finally:
         flags.stop()
+
+
+@dataclass(frozen=True)
+class FlagSwitch:
+    """The flags of this process, on a file a test rewrites."""
+
+    flag_file: FlagFile
+
+    def put(self, document: dict[str, Any]) -> None:
+        """Writes `document` and puts it in force now (without waiting for the watch)."""
+        flag_file_write(self.flag_file.path, document)
+        self.flag_file.load()
+
+    def change(self, key: str, **changes: Any) -> None:
+        """The repo's flags with one flag changed, in force now."""
+        self.put(with_flag(repo_flags(), key, **changes))
