@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "app.core",
     "app.accounts",
     "app.files",
+    "app.flags",
 ]
 
 # Django's middleware, in subclasses that run on the event loop instead of a

@@ -172,10 +172,11 @@ def json_object(key: str, default: Mapping[str, object], context: EvaluationCont
     return _evaluation(_client.get_object_details(key, cast(Mapping[str, FlagValueType], default), context))
 
 
-def install(provider: FlagSetProvider, count: Counter) -> None:
-    """Makes `provider` the process's flag source, with the telemetry hook on every evaluation."""
+def install(provider: FlagSetProvider, *, count: Counter | None) -> None:
+    """Makes `provider` the process's flag source; with `count`, the telemetry hook runs on every evaluation."""
     api.set_provider_and_wait(provider)
-    api.add_hooks([TelemetryHook(count)])
+    if count is not None:
+        api.add_hooks([TelemetryHook(count)])
 
 
 def uninstall() -> None:
