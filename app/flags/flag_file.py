@@ -25,6 +25,7 @@ GONE = "flag file is gone; the flags in force stay"
 UNREADABLE = "flag file cannot be read; the flags in force stay"
 
 _MISSING = b"\x00missing"
+THREAD_NAME = "flag-file"
 
 
 class FlagFile:
@@ -38,6 +39,9 @@ class FlagFile:
         self._has_loaded = False
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        # One look at a time: a look that finds the content another is still checking
+        # returns only once that one has put it in force (or refused it).
+        self._looking = threading.Lock()
 
     def _read(self) -> tuple[bytes, str | None]:
         """The file's content, or a stand-in for it (`_MISSING`, or one naming why it cannot be read) and why."""
@@ -50,6 +54,10 @@ class FlagFile:
 
     def load(self) -> None:
         """Looks at the file once and acts on what changed since the last look."""
+        with self._looking:
+            self._load()
+
+    def _load(self) -> None:
         content, unreadable = self._read()
         if content == self._seen:
             return
@@ -88,7 +96,7 @@ class FlagFile:
 
     def watch(self) -> None:
         """Starts the thread that looks at the file every interval (a daemon: it never holds up an exit)."""
-        self._thread = threading.Thread(target=self._watch, name="flag-file", daemon=True)
+        self._thread = threading.Thread(target=self._watch, name=THREAD_NAME, daemon=True)
         self._thread.start()
 
     def stop(self) -> None:

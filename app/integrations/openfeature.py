@@ -4,9 +4,9 @@ The only module that imports the OpenFeature SDK. The provider evaluates with
 `openfeature-flagd-core`, the evaluator `openfeature-provider-flagd` runs in its in-process
 and file modes, so a flag file means here exactly what it means to flagd. The file itself
 is read, validated and watched by `app.flags.flag_file`; the provider package's own file
-mode was measured and left out (README.md, "Feature flags"): it logs a bad file again every
-half second, accepts files that break flagd's schema (and then answers every flag with the
-caller's default), and imports gRPC even when it reads a file.
+mode was measured and left out (deploy/flags/README.md): it logs a bad file again every
+half second, accepts files flagd's schema refuses (whose flags then answer the caller's
+default), and imports gRPC even to read a file.
 """
 
 import json
@@ -37,8 +37,10 @@ class FlagSetRefused(Exception):
     """flagd's evaluator cannot use this flag set (or one of its flags); the message says why."""
 
 
-def _reason_of(error: OpenFeatureError) -> str:
-    return error.error_message or type(error).__name__
+def _reason_of(error: Exception) -> str:
+    if isinstance(error, OpenFeatureError) and error.error_message:
+        return error.error_message
+    return str(error) or type(error).__name__
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class FlagSet:
         try:
             # As text: the evaluator rewrites the dictionaries it is given.
             self.evaluator.set_flags(json.dumps(document))
-        except OpenFeatureError as error:
+        except Exception as error:  # whatever the evaluator cannot take, it does not get
             raise FlagSetRefused(_reason_of(error)) from None
         self.keys: tuple[str, ...] = tuple(document.get("flags", {}))
         self.metadata: FlagMetadata = self.evaluator.get_flag_set_metadata()
@@ -75,7 +77,7 @@ class FlagSet:
                 self.evaluator.resolve_boolean_value(key, default, context)
             else:
                 self.evaluator.resolve_object_value(key, cast(Mapping[str, FlagValueType], default), context)
-        except OpenFeatureError as error:
+        except Exception as error:  # JSON Logic's own errors are not OpenFeature's
             raise FlagSetRefused(_reason_of(error)) from None
 
 

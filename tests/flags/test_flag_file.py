@@ -1,6 +1,7 @@
 """The flag file while the app runs: edits come into force, bad ones change nothing and are logged once."""
 
 import logging
+import threading
 import time
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 from app import flags
 from app.accounts.models import User
 from app.flags.catalog import CDN_DOWNLOADS, UPLOADS_ENABLED
-from app.flags.flag_file import GONE, LOADED, MISSING_AT_START, REFUSED, UNREADABLE, FlagFile
+from app.flags.flag_file import GONE, LOADED, MISSING_AT_START, REFUSED, THREAD_NAME, UNREADABLE, FlagFile
 from app.flags.validation import NOT_JSON, UNKNOWN_DEFAULT_VARIANT
 from tests.support.flags import TEST_POLL_INTERVAL_MS, flag_file_write, flags_running, repo_flags, with_flag
 
@@ -108,4 +109,4 @@ def test_the_watch_thread_stops(tmp_path: Path) -> None:
     flag_file = FlagFile(tmp_path / "flags.json", interval_seconds=0.01, apply=lambda flag_set: None)
     flag_file.watch()
     flag_file.stop()
-    assert flag_file._thread is not None and not flag_file._thread.is_alive()  # pyright: ignore[reportPrivateUsage]
+    assert THREAD_NAME not in {thread.name for thread in threading.enumerate()}

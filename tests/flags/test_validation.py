@@ -111,3 +111,9 @@ def test_flag_set_metadata_flagd_cannot_hold_is_refused() -> None:
     reason = _refusal(_content(document))
     # The schema says it first; flagd's own parser is the second line of defence.
     assert reason.startswith((_prefix(NOT_FLAGD), _prefix(FLAGD_REFUSED))), reason
+
+
+def test_targeting_that_raises_inside_json_logic_is_refused_not_raised() -> None:
+    targeting = {"if": [{"/": [1, 0]}, "on"]}
+    reason = _refusal(_content(with_flag(repo_flags(), "cdn-downloads", targeting=targeting)))
+    assert reason == TRIAL_FAILED.format(key="cdn-downloads", who="a user", reason="division by zero")
