@@ -24,7 +24,7 @@ DEFAULT_APP_ENV: Final = "deploy/swarm/app.env"
 DEFAULT_ALLOY_ENV: Final = "deploy/swarm/alloy.env"
 # Files that become the stack's Docker configs besides the two env files: their contents
 # name the configs (CONFIG_VERSION), so that a change rolls the services that use them.
-CONFIG_FILES: Final = ("deploy/swarm/entrypoint.sh", "alloy/config.alloy")
+CONFIG_FILES: Final = ("deploy/swarm/entrypoint.sh", "alloy/config.alloy", "deploy/flags/flags.json")
 REGISTRY_PASSWORD_ENV: Final = "REGISTRY_PASSWORD"  # noqa: S105 (a variable's name)
 DEFAULT_TIMEOUT_SECONDS: Final = 900
 POLL_SECONDS: Final = 3.0

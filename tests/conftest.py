@@ -13,6 +13,7 @@ from app.files.storage import storage
 from app.integrations import gcs
 from tests.plugin import postgres_cluster
 from tests.support.api import bearer_client
+from tests.support.flags import FlagSwitch, flag_file_write, flags_running, repo_flags
 from tests.support.gcs import TEST_BUCKET, Emulator, emulator_start, signing_key_write
 from tests.support.live_app import LiveApp, live_app, live_app_env
 
@@ -59,6 +60,15 @@ def served_app() -> Iterator[LiveApp]:
     """The real app under uvicorn, embedded storage, its own database."""
     with live_app(live_app_env(postgres_cluster())) as app:
         yield app
+
+
+@pytest.fixture
+def flag_switch(tmp_path: Path) -> Iterator[FlagSwitch]:
+    """This process's feature flags on a copy of the repo's flag file, which the test may change."""
+    path = tmp_path / "flags.json"
+    flag_file_write(path, repo_flags())
+    with flags_running(path) as flag_file:
+        yield FlagSwitch(flag_file)
 
 
 @pytest.fixture

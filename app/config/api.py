@@ -14,7 +14,7 @@ from ninja.renderers import BaseRenderer
 
 from app.accounts.api import router as accounts_router
 from app.accounts.auth import user_auth
-from app.core.problems import NOT_FOUND, PROBLEM_CONTENT_TYPE, Problem, ProblemCode, problem_response
+from app.core.problems import NOT_FOUND, PROBLEM_CONTENT_TYPE, Problem, ProblemCode, problem_answer, problem_response
 from app.core.staff import staff_required
 from app.files.api import router as files_router
 
@@ -28,7 +28,7 @@ INTERNAL_ERROR = "Something went wrong on our side; it has been logged."
 _COMMON_PROBLEMS = {
     "400": "Bad request",
     "401": "Not signed in",
-    "403": "Forbidden (CSRF or signature)",
+    "403": "Forbidden (CSRF, signature, or a feature switched off for you)",
     "404": "Not found (also for other users' resources)",
     "409": "Conflict",
     "410": "Gone",
@@ -93,7 +93,7 @@ api.add_router("/v1/", files_router)
 
 @api.exception_handler(Problem)
 def _problem(request: HttpRequest, exc: Problem) -> HttpResponse:
-    return problem_response(request, status=exc.status, detail=exc.detail, code=exc.code, extra=exc.extra)
+    return problem_answer(request, exc)
 
 
 @api.exception_handler(ValidationError)

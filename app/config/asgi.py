@@ -1,4 +1,8 @@
-"""The ASGI application: Django, with static files served in front of it, and telemetry when on."""
+"""The ASGI application: Django, with static files served in front of it, and telemetry when on.
+
+Each uvicorn worker imports this module, so each sets up its own exporters and its own
+watch on the feature flag file.
+"""
 
 import gc
 import os
@@ -9,6 +13,7 @@ from django.conf import settings
 from django.core.asgi import get_asgi_application
 from servestatic import ServeStaticASGI
 
+from app import flags
 from app.core.request_threads import ReusedRequestThreads
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.config.settings")
@@ -18,10 +23,10 @@ application: Any = ServeStaticASGI(
     django_application, root=settings.STATIC_ROOT, prefix=settings.STATIC_URL, max_age=3600
 )
 if settings.OTEL_ENABLED:
-    # Each uvicorn worker imports this module, so each sets up its own exporters.
     from app.integrations import otel
 
     application = otel.instrument(application)
+flags.start()
 
 # Load the URLconf (the API and its schemas) now instead of on the first
 # request, then take everything loaded so far out of the garbage collector's

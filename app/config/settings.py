@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "app.accounts",
     "app.files",
     "app.web",
+    "app.flags",
 ]
 
 # Django's middleware, in subclasses that run on the event loop instead of a
@@ -309,6 +310,14 @@ if IS_PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
+
+# --- Feature flags ------------------------------------------------------------
+
+# flagd's JSON flag file (README.md, "Feature flags"), re-read while the app runs. A file that
+# is not there at start-up leaves the in-code defaults in force (app/flags/catalog.py).
+FLAGS_FILE = Path(env.text("FLAGS_FILE", str(BASE_DIR / "deploy" / "flags" / "flags.json")))
+# How often each worker looks at the file: an edit is in force within about this long.
+FLAGS_POLL_INTERVAL_MS = env.integer("FLAGS_POLL_INTERVAL_MS", 1000, low=50, high=3_600_000)
 
 # --- Telemetry --------------------------------------------------------------
 

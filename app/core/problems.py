@@ -1,5 +1,6 @@
 """RFC 9457 problem details: the one error shape of the API."""
 
+from collections.abc import Mapping
 from enum import StrEnum
 from http import HTTPStatus
 from typing import Any
@@ -43,13 +44,16 @@ class ProblemCode(StrEnum):
     SIGNED_URL_INVALID = "signed_url_invalid"
     SIGNED_URL_EXPIRED = "signed_url_expired"
     SIGNED_HEADERS_MISMATCH = "signed_headers_mismatch"
+    # Feature flags (app/flags): uploads paused, or the direct path not offered to this user
+    UPLOADS_DISABLED = "uploads_disabled"
+    DIRECT_UPLOADS_DISABLED = "direct_uploads_disabled"
 
 
 class Problem(Exception):
     """A client error that becomes a problem-details response.
 
     `code` is a stable machine-readable reason (also the `type` suffix);
-    `detail` is for humans.
+    `detail` is for humans; `headers` go on the response (`Retry-After`).
     """
 
     status: int = HTTPStatus.BAD_REQUEST
@@ -61,6 +65,7 @@ class Problem(Exception):
         code: str,
         status: int | None = None,
         extra: dict[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
@@ -68,6 +73,7 @@ class Problem(Exception):
         if status is not None:
             self.status = status
         self.extra = extra or {}
+        self.headers = headers or {}
 
 
 NOT_FOUND = "Not found."
@@ -87,6 +93,7 @@ def problem_response(
     detail: str,
     code: str,
     extra: dict[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JsonResponse:
     body: dict[str, Any] = {
         "type": f"/problems/{code}",
@@ -97,4 +104,16 @@ def problem_response(
         "code": code,
         **(extra or {}),
     }
-    return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
+    return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE, headers=headers)
+
+
+def problem_answer(request: HttpRequest, problem: Problem) -> JsonResponse:
+    """The response a raised `Problem` becomes."""
+    return problem_response(
+        request,
+        status=problem.status,
+        detail=problem.detail,
+        code=problem.code,
+        extra=problem.extra,
+        headers=problem.headers,
+    )

@@ -6,7 +6,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -14,7 +13,7 @@ from app.accounts.models import User
 from app.core import db
 from app.core.problems import NotFound, Problem, ProblemCode
 from app.files.models import File
-from app.files.quota import USAGE_AGGREGATES, live_files
+from app.files.quota import USAGE_AGGREGATES, live_files, quota_limits
 
 CURSOR_INVALID = "The cursor is not one this API returned."
 FILE_NOT_FOUND = "No such file."
@@ -73,14 +72,16 @@ async def file_owned(*, owner: User, file_id: uuid.UUID) -> File:
 
 
 async def file_by_storage_key(key: str) -> File | None:
-    return await db.read(File.objects.filter(storage_key=key).first)
+    """The file stored under `key`, with its owner."""
+    return await db.read(File.objects.select_related("owner").filter(storage_key=key).first)
 
 
 async def quota_get(*, owner: User) -> Quota:
     row = await db.read(lambda: live_files(owner.id, timezone.now()).aggregate(**USAGE_AGGREGATES))
+    limits = quota_limits(owner)
     return Quota(
         bytes_used=row["bytes_used"] or 0,
-        bytes_limit=settings.FILES_QUOTA_BYTES,
+        bytes_limit=limits.bytes,
         files_used=row["files_used"] or 0,
-        files_limit=settings.FILES_QUOTA_COUNT,
+        files_limit=limits.files,
     )

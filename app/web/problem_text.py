@@ -34,9 +34,11 @@ PROBLEM_TEXT: Final[Mapping[ProblemCode, str]] = {
     ProblemCode.SIGNED_URL_INVALID: "The upload link is not valid. Try again.",
     ProblemCode.SIGNED_URL_EXPIRED: "The upload link expired. Try again.",
     ProblemCode.SIGNED_HEADERS_MISMATCH: "The upload was sent with the wrong headers.",
+    ProblemCode.UPLOADS_DISABLED: "Uploads are paused for maintenance. Try again in a few minutes.",
+    ProblemCode.DIRECT_UPLOADS_DISABLED: "Direct uploads are off for you; the page sends small files another way.",
 }
 
 # Codes with which `POST /api/v1/uploads` tells a client to send the file to
-# `POST /api/v1/files` instead (the `direct-uploads` feature flag's code belongs
-# here). The page also falls back when the route is not there (404, 405, 501).
-SMALL_UPLOAD_INSTEAD: Final[frozenset[str]] = frozenset()
+# `POST /api/v1/files` instead (the `direct-uploads` feature flag, off for this user).
+# The page also falls back when the route is not there (404, 405, 501).
+SMALL_UPLOAD_INSTEAD: Final[frozenset[str]] = frozenset({ProblemCode.DIRECT_UPLOADS_DISABLED})

@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, P
 from tests.infra.edge.nginx_runner import edge_env, edge_render, edge_running
 from tests.plugin import postgres_cluster
 from tests.support.fake_google import FakeGoogle, fake_google_running
+from tests.support.flags import TEST_POLL_INTERVAL_MS, flag_file_write, repo_flags
 from tests.support.gcs import TEST_BUCKET, Emulator
 from tests.support.live_app import LiveApp, live_app, live_app_env
 from tests.support.paths import REPO_ROOT
@@ -63,6 +64,7 @@ class Site:
     env: dict[str, str]
     google: FakeGoogle | None = None
     emulator: Emulator | None = None
+    flag_file: Path | None = None
 
     def app_command(self, *args: str) -> subprocess.CompletedProcess[str]:
         """An `app` management command against the served app's database (`createstaff`, ...)."""
@@ -84,6 +86,8 @@ def site(gcs_emulator: Emulator, gcs_signing_key: Path, tmp_path_factory: pytest
     system_tool("envsubst", "apt-get install gettext-base")
     edge_port = free_port()
     url = f"http://127.0.0.1:{edge_port}"
+    flag_file = tmp_path_factory.mktemp("flags") / "flags.json"
+    flag_file_write(flag_file, repo_flags())
     with fake_google_running() as google:
         env = live_app_env(
             postgres_cluster(),
@@ -95,6 +99,8 @@ def site(gcs_emulator: Emulator, gcs_signing_key: Path, tmp_path_factory: pytest
                 "GCS_PUBLIC_ENDPOINT": f"{url}/storage",
                 "FILES_QUOTA_BYTES": str(QUOTA_BYTES),
                 "ALLOW_PASSWORD_LOGIN": "false",
+                "FLAGS_FILE": str(flag_file),
+                "FLAGS_POLL_INTERVAL_MS": str(TEST_POLL_INTERVAL_MS),
                 **google.served_app_env(),
             },
         )
@@ -106,7 +112,7 @@ def site(gcs_emulator: Emulator, gcs_signing_key: Path, tmp_path_factory: pytest
             }
             edge = edge_render("compose", prefix, edge_env(prefix, upstream_port=app.port, settings=edge_settings))
             with edge_running(edge):
-                yield Site(url=url, app=app, env=env, google=google, emulator=gcs_emulator)
+                yield Site(url=url, app=app, env=env, google=google, emulator=gcs_emulator, flag_file=flag_file)
 
 
 # Per module, not per session: while Playwright's sync API is running, its event

@@ -2,6 +2,7 @@
 
 from playwright.sync_api import expect
 
+from tests.support.flags import repo_flags, served_flags_edit, with_flag
 from tests.web.conftest import QUOTA_BYTES, Visit
 
 
@@ -47,28 +48,28 @@ def test_a_file_over_the_quota_shows_the_quota_message_and_nothing_is_stored(per
     person.assert_no_complaints()
 
 
-def test_upload_falls_back_to_post_files_when_the_direct_path_is_not_offered(person: Visit) -> None:
+def test_upload_falls_back_to_post_files_when_direct_uploads_are_off_for_the_user(person: Visit) -> None:
     page, site = person.page, person.site
+    assert site.flag_file is not None
     person.sign_in("frank@example.com", "1003")
-    # Stands in for a server that does not offer the direct path: Django's own
-    # 404 for a route that is not there (the `direct-uploads` flag will answer
-    # a problem of its own; see app/web/problem_text.py).
-    person.expected_statuses.add(404)
-    page.route(
-        f"{site.url}/api/v1/uploads",
-        lambda route: route.fulfill(status=404, content_type="text/html", body="<h1>Not Found</h1>"),
-    )
+    # The `direct-uploads` flag off for everyone but staff: the API answers 403
+    # direct_uploads_disabled, and the page sends the file to POST /api/v1/files.
+    nobody_but_staff = {"if": [{"$ref": "is-staff"}, "on", {"fractional": [["on", 0], ["off", 100]]}]}
+    served_flags_edit(site.app, site.flag_file, with_flag(repo_flags(), "direct-uploads", targeting=nobody_but_staff))
+    person.expected_statuses.add(403)
     posted: list[str] = []
     page.on("request", lambda request: posted.append(request.url) if request.method == "POST" else None)
+    try:
+        page.get_by_label("Choose files to upload").set_input_files(
+            files=[{"name": "readme.md", "mimeType": "text/markdown", "buffer": b"# Hello\n\nFrom the fallback.\n"}]
+        )
 
-    page.get_by_label("Choose files to upload").set_input_files(
-        files=[{"name": "readme.md", "mimeType": "text/markdown", "buffer": b"# Hello\n\nFrom the fallback.\n"}]
-    )
-
-    item = page.get_by_role("list", name="Uploads").get_by_role("listitem")
-    expect(item).to_contain_text("Uploaded")
-    expect(item.get_by_role("progressbar")).to_have_js_property("value", 100)
-    expect(page.locator("#file-rows tr")).to_contain_text("readme.md")
+        item = page.get_by_role("list", name="Uploads").get_by_role("listitem")
+        expect(item).to_contain_text("Uploaded")
+        expect(item.get_by_role("progressbar")).to_have_js_property("value", 100)
+        expect(page.locator("#file-rows tr")).to_contain_text("readme.md")
+    finally:
+        served_flags_edit(site.app, site.flag_file, repo_flags())
     assert posted == [f"{site.url}/api/v1/uploads", f"{site.url}/api/v1/files"]
     stored = site.stored_keys(f"uploads/{_user_id(person)}/")
     assert len(stored) == 1

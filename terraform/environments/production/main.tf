@@ -13,6 +13,7 @@ module "platform" {
   cdn_domain         = var.cdn_domain
   extra_cors_origins = var.extra_cors_origins
   alloy_config       = file("${path.module}/../../../alloy/cloudrun/config.alloy")
+  flags              = file("${path.module}/../../../deploy/flags/flags.json")
   dashboards_dir     = "${path.module}/../../../alloy/dashboards"
 
   # One warm instance (no cold start for the first visitor); a dedicated-core

@@ -13,6 +13,7 @@ module "platform" {
   cdn_domain         = var.cdn_domain
   extra_cors_origins = var.extra_cors_origins
   alloy_config       = file("${path.module}/../../../alloy/cloudrun/config.alloy")
+  flags              = file("${path.module}/../../../deploy/flags/flags.json")
   dashboards_dir     = "${path.module}/../../../alloy/dashboards"
 
   # Scales to zero; a shared-core database (25 connections: 2 instances x 2

@@ -7,6 +7,10 @@ locals {
   sidecar_config_file    = "config.alloy"
   sidecar_readiness_port = 12345
   cloud_sql_mount_path   = "/cloudsql"
+  # The feature flag file: a secret volume whose latest version the app re-reads,
+  # so a new version is in force without a new revision (deploy/flags/README.md).
+  flags_dir  = "/etc/app/flags"
+  flags_file = "flags.json"
 }
 
 module "identity" {
@@ -19,7 +23,7 @@ module "identity" {
   secrets = merge(
     var.secret_env,
     { for name, secret in var.sidecar_secret_env : "sidecar ${name}" => secret },
-    { "sidecar config" = var.sidecar_config_secret },
+    { "sidecar config" = var.sidecar_config_secret, "feature flags" = var.flags_secret },
   )
   buckets             = var.buckets
   cloud_sql_instances = var.cloud_sql_instance == null ? {} : { database = var.cloud_sql_instance.name }
@@ -76,6 +80,16 @@ resource "google_cloud_run_v2_service" "main" {
         value = local.sidecar_otlp_endpoint
       }
 
+      env {
+        name  = "FLAGS_FILE"
+        value = "${local.flags_dir}/${local.flags_file}"
+      }
+
+      env {
+        name  = "FLAGS_POLL_INTERVAL_MS"
+        value = tostring(var.flags_poll_interval_ms)
+      }
+
       dynamic "env" {
         for_each = var.env
         content {
@@ -95,6 +109,11 @@ resource "google_cloud_run_v2_service" "main" {
             }
           }
         }
+      }
+
+      volume_mounts {
+        name       = "feature-flags"
+        mount_path = local.flags_dir
       }
 
       dynamic "volume_mounts" {
@@ -197,6 +216,17 @@ resource "google_cloud_run_v2_service" "main" {
         items {
           version = "latest"
           path    = local.sidecar_config_file
+        }
+      }
+    }
+
+    volumes {
+      name = "feature-flags"
+      secret {
+        secret = var.flags_secret
+        items {
+          version = "latest"
+          path    = local.flags_file
         }
       }
     }

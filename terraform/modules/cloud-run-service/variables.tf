@@ -194,6 +194,22 @@ variable "sidecar_secret_env" {
   default     = {}
 }
 
+variable "flags_secret" {
+  type        = string
+  description = "The secret ID holding the feature flag file (deploy/flags/flags.json), mounted as /etc/app/flags/flags.json; its latest version is in force."
+}
+
+variable "flags_poll_interval_ms" {
+  type        = number
+  description = "How often each worker re-reads the flag file. Each read of a mounted secret is a billed Secret Manager access, hence less often than the app's default of 1 s."
+  default     = 30000
+
+  validation {
+    condition     = var.flags_poll_interval_ms >= 1000 && var.flags_poll_interval_ms <= 3600000
+    error_message = "flags_poll_interval_ms must be between 1000 and 3600000."
+  }
+}
+
 variable "enable_deletion_protection" {
   type        = bool
   description = "When true, Terraform refuses to destroy the service."

@@ -85,6 +85,9 @@ module "secrets" {
       "cdn-signing-key"            = module.load_balancer.cdn_signing_key
       "google-oauth-client-secret" = var.google_oauth_client_secret
       "alloy-config"               = var.alloy_config
+      # Each apply publishes the repository's flag file as the latest version;
+      # `gcloud secrets versions add feature-flags` does so between applies.
+      "feature-flags" = var.flags
     },
     { for variable, secret in local.alloy_secrets : secret => module.grafana.alloy_env[variable] },
   )

@@ -67,6 +67,11 @@ variable "alloy_image" {
   default     = "grafana/alloy:v1.20.1@sha256:2aa2099af76c0098d4af7a4d6e48f86cb66dc1a000222ad927a1c67c6542d13f"
 }
 
+variable "flags" {
+  type        = string
+  description = "The feature flag file's content (deploy/flags/flags.json), published as the secret the service mounts."
+}
+
 variable "alloy_config" {
   type        = string
   description = "The sidecar's configuration: the contents of alloy/cloudrun/config.alloy."

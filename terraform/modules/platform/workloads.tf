@@ -66,6 +66,7 @@ module "service" {
   sidecar_image              = var.alloy_image
   sidecar_config_secret      = module.secrets.ids["alloy-config"]
   sidecar_secret_env         = { for variable, secret in local.alloy_secrets : variable => module.secrets.ids[secret] }
+  flags_secret               = module.secrets.ids["feature-flags"]
   enable_deletion_protection = var.enable_deletion_protection
 
   # Every secret needs its first version before a revision can start.

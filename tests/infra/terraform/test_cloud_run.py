@@ -161,3 +161,20 @@ def test_browsers_may_put_to_signed_urls_with_the_headers_the_app_signs(modules:
     platform = modules["platform"].modules()["uploads"]
     assert platform["cors_origins"] == "${concat([local.app_origin], var.extra_cors_origins)}"
     assert modules["platform"].locals()["app_origin"] == "https://${var.app_domain}"
+
+
+def test_the_app_reads_the_flag_file_from_the_latest_version_of_a_mounted_secret(
+    service_module: Config, service: dict[str, Any], containers: dict[str, dict[str, Any]]
+) -> None:
+    app = containers["app"]
+    env = {resolve(service_module, e["name"]): resolve(service_module, str(e.get("value", ""))) for e in app["env"]}
+    flags_file = env["FLAGS_FILE"]
+    directory, _, name = flags_file.rpartition("/")
+    (mount,) = [m for m in app["volume_mounts"] if resolve(service_module, m["mount_path"]) == directory]
+    (volume,) = [v for v in service["template"][0]["volumes"] if v["name"] == mount["name"]]
+    (item,) = volume["secret"][0]["items"]
+    assert item["version"] == "latest"
+    assert resolve(service_module, item["path"]) == name
+    # Every look costs a Secret Manager access: not the app's default of once a second.
+    assert int(service_module.variables()["flags_poll_interval_ms"]["default"]) >= 10_000
+    assert env["FLAGS_POLL_INTERVAL_MS"] == "${tostring(var.flags_poll_interval_ms)}"
