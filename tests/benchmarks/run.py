@@ -10,18 +10,13 @@ bare ASGI. Then compares telemetry off and on (see `tests.benchmarks.telemetry`)
 """
 
 import argparse
-import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 
 from tests.benchmarks import telemetry
-from tests.benchmarks.load import Measurement, MissingTool, benchmark_cluster, exit_missing, wrk
+from tests.benchmarks.load import Measurement, MissingTool, benchmark_cluster, exit_missing, reference_app, wrk
 from tests.support.live_app import live_app, live_app_env
-from tests.support.ports import free_port
 from tests.support.postgres import PostgresCluster
 
 LISTED_FILES = 20
@@ -29,30 +24,6 @@ LISTED_FILES = 20
 AIM_LIST_RPS = 1300
 AIM_LIST_RATIO = 0.035
 AIM_P99_MS = 50
-
-
-@contextmanager
-def reference_app(module: str) -> Iterator[str]:
-    """`module:app` under the app's uvicorn settings: a ceiling to compare the endpoints with."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "uvicorn", f"{module}:app", "--port", str(port),
-            "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--lifespan", "off", "--log-level", "warning",
-        ]
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        for _ in range(100):
-            try:
-                httpx.get(url, timeout=0.5)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _row(name: str, measured: Measurement, bare: Measurement) -> str:
@@ -63,8 +34,8 @@ def api_figures(cluster: PostgresCluster, *, seconds: float, connections: int) -
     env = live_app_env(cluster)
     with (
         live_app(env) as app,
-        reference_app("tests.benchmarks.hello") as bare_url,
-        reference_app("tests.benchmarks.django_hello") as django_url,
+        reference_app("tests.benchmarks.hello:app") as bare_url,
+        reference_app("tests.benchmarks.django_hello:app") as django_url,
     ):
         headers = {"Authorization": f"Bearer {app.token}"}
         ids = [
