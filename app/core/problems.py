@@ -20,6 +20,9 @@ class ProblemCode(StrEnum):
     NOT_AUTHENTICATED = "not_authenticated"
     NOT_FOUND = "not_found"
     INTERNAL_ERROR = "internal_error"
+    # Dependencies (503, with Retry-After)
+    DATABASE_UNAVAILABLE = "database_unavailable"
+    OVERLOADED = "overloaded"
     # Accounts
     INVALID_TOKEN_TTL = "invalid_token_ttl"
     # Files: what is uploaded
@@ -49,7 +52,7 @@ class Problem(Exception):
     """A client error that becomes a problem-details response.
 
     `code` is a stable machine-readable reason (also the `type` suffix);
-    `detail` is for humans.
+    `detail` is for humans; `retry_after` (seconds) becomes a Retry-After header.
     """
 
     status: int = HTTPStatus.BAD_REQUEST
@@ -61,6 +64,7 @@ class Problem(Exception):
         code: str,
         status: int | None = None,
         extra: dict[str, Any] | None = None,
+        retry_after: int | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
@@ -68,6 +72,7 @@ class Problem(Exception):
         if status is not None:
             self.status = status
         self.extra = extra or {}
+        self.retry_after = retry_after
 
 
 NOT_FOUND = "Not found."
@@ -87,6 +92,7 @@ def problem_response(
     detail: str,
     code: str,
     extra: dict[str, Any] | None = None,
+    retry_after: int | None = None,
 ) -> JsonResponse:
     body: dict[str, Any] = {
         "type": f"/problems/{code}",
@@ -97,4 +103,7 @@ def problem_response(
         "code": code,
         **(extra or {}),
     }
-    return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
+    response = JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
