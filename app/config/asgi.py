@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.asgi import get_asgi_application
 from servestatic import ServeStaticASGI
 
-from app.core.request_threads import ReusedRequestThreads
+from app.core.internals.request_threads import ReusedRequestThreads
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.config.settings")
 

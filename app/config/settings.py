@@ -83,18 +83,18 @@ INSTALLED_APPS = [
 ]
 
 # Django's middleware, in subclasses that run on the event loop instead of a
-# thread per hook (see app/core/inline_middleware.py; app/core/checks.py makes
+# thread per hook (see app/core/internals/middleware.py; app/core/checks.py makes
 # sure they are here, and SILENCED_SYSTEM_CHECKS below explains the rest).
 MIDDLEWARE = [
     "app.core.middleware.RequestContextMiddleware",
-    "app.core.inline_middleware.SecurityMiddleware",
-    "app.core.inline_middleware.SessionMiddleware",
-    "app.core.inline_middleware.CommonMiddleware",
-    "app.core.inline_middleware.CsrfViewMiddleware",
-    "app.core.inline_middleware.AuthenticationMiddleware",
-    "app.core.inline_middleware.MessageMiddleware",
-    "app.core.inline_middleware.XFrameOptionsMiddleware",
-    "app.core.inline_middleware.ContentSecurityPolicyMiddleware",
+    "app.core.internals.middleware.SecurityMiddleware",
+    "app.core.internals.middleware.SessionMiddleware",
+    "app.core.internals.middleware.CommonMiddleware",
+    "app.core.internals.middleware.CsrfViewMiddleware",
+    "app.core.internals.middleware.AuthenticationMiddleware",
+    "app.core.internals.middleware.MessageMiddleware",
+    "app.core.internals.middleware.XFrameOptionsMiddleware",
+    "app.core.internals.middleware.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
 # Django's deploy checks W001-W003 look for the original paths above by

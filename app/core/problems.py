@@ -6,6 +6,8 @@ from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 
+from app.core.internals.responses import mark_logged
+
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
@@ -104,6 +106,7 @@ def problem_response(
         **(extra or {}),
     }
     response = JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
+    mark_logged(response)  # the access log has it
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     return response
