@@ -141,6 +141,8 @@ class _Availability:
 
 
 _availability = _Availability()
+# Tasks nothing awaits, kept here until done (the loop holds only weak references).
+_background: set[asyncio.Task[None]] = set()
 
 
 def is_postgres() -> bool:
@@ -170,12 +172,14 @@ async def _probe_until_up() -> None:
         except psycopg.Error:
             continue
         break
-    # Connections pooled before the outage are dead: swap them for fresh ones first.
+    # Both pools hold dead connections and back off reconnecting: start both afresh.
     if _async_pool.cache_info().currsize:
-        await _async_pool().check()
-    django_pool = getattr(connection, "pool", None)
-    if django_pool is not None:
-        await asyncio.to_thread(django_pool.check)
+        stale = _async_pool()
+        _async_pool.cache_clear()
+        _background.add(task := asyncio.get_running_loop().create_task(stale.close()))
+        task.add_done_callback(_background.discard)
+    if getattr(connection, "pool", None) is not None:
+        await asyncio.to_thread(connection.close_pool)
     _availability.is_down = False
     _availability.probe = None
     logger.warning("database reachable again")

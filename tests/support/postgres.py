@@ -53,13 +53,21 @@ class PostgresCluster:
         return out.stdout.strip()
 
     def start(self) -> None:
-        data = self.root / "data"
-        self._run("initdb", "--no-sync", "-U", "postgres", "-A", "trust", "-D", str(data))
+        self._run("initdb", "--no-sync", "-U", "postgres", "-A", "trust", "-D", str(self.root / "data"))
+        self.resume()
+
+    def pause(self) -> None:
+        """Stops the server (as an outage would: open connections are cut), keeping its data."""
+        self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Starts the server on its port; returns once it accepts connections."""
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
         )
-        self._run("pg_ctl", "-D", str(data), "-o", options, "-l", str(self.root / "log"), "-w", "start")
+        data = str(self.root / "data")
+        self._run("pg_ctl", "-D", data, "-o", options, "-l", str(self.root / "log"), "-w", "start")
 
     def create_database(self, name: str) -> str:
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
