@@ -127,6 +127,8 @@ DATABASE_POOL_MAX_SIZE = env.integer("DATABASE_POOL_MAX_SIZE", 10, low=1, high=5
 DATABASE_THREADS = env.integer("DATABASE_THREADS", 4, low=0, high=64)
 if DATABASE_THREADS > DATABASE_POOL_MAX_SIZE:
     raise ImproperlyConfigured("DATABASE_THREADS must not exceed DATABASE_POOL_MAX_SIZE")
+# How long a request thread a burst started may stay idle (app/core/internals/request_threads.py).
+REQUEST_THREADS_IDLE_SECONDS = env.integer("REQUEST_THREADS_IDLE_SECONDS", 10, low=1, high=3600)
 # The bounds app/core/db.py puts on every query (see its docstring).
 DATABASE_TIMEOUT_SECONDS = env.integer("DATABASE_TIMEOUT_SECONDS", 5, low=1, high=600)
 DATABASE_CONNECT_TIMEOUT_SECONDS = env.integer("DATABASE_CONNECT_TIMEOUT_SECONDS", 2, low=1, high=60)

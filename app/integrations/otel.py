@@ -97,7 +97,6 @@ def _default_sampler() -> Any:
     return ParentBased(TraceIdRatioBased(DEFAULT_TRACES_SAMPLING_RATIO))
 
 
-
 @dataclass
 class _Providers:
     shutdowns: list[Callable[[], object]]

@@ -1,5 +1,6 @@
 """What the benchmarks share: wrk, its figures, reference apps, CPU pinning, a throwaway PostgreSQL."""
 
+import contextlib
 import os
 import re
 import shutil
@@ -35,6 +36,17 @@ class Measurement:
 # second, so the load generator never takes the server's CPU.
 SERVER_CPU = 0
 LOAD_CPU = 1
+# The machine is shared. Against other work at normal priority, a process gets
+# CPU in proportion to its runnable threads: an app that runs its queries in 64
+# threads (or a PostgreSQL with 64 backends) would win for having more threads,
+# not for being faster. So the servers, PostgreSQL and wrk run ahead of other
+# work (when run as root), and the comparison is between the apps.
+NICENESS = -10
+
+
+def _run_ahead(task_id: int) -> None:
+    with contextlib.suppress(PermissionError):
+        os.setpriority(os.PRIO_PROCESS, task_id, NICENESS)
 
 
 def _is_pinnable() -> bool:
@@ -47,11 +59,14 @@ def pin_to_server_cpu(pid: int) -> None:
         return
     for task in Path(f"/proc/{pid}/task").iterdir():
         os.sched_setaffinity(int(task.name), {SERVER_CPU})
+        _run_ahead(int(task.name))
 
 
 def wrk(url: str, *, token: str, seconds: float, connections: int) -> Measurement:
     """One `wrk` run (pinned to LOAD_CPU where possible); the app's answers must all be 2xx."""
     pin = ["taskset", "-c", str(LOAD_CPU)] if _is_pinnable() else []
+    if os.geteuid() == 0:
+        pin = ["nice", "-n", str(NICENESS), *pin]
     out = subprocess.run(
         [
             *pin,
@@ -111,6 +126,8 @@ def benchmark_cluster() -> Iterator[PostgresCluster]:
     if cluster is None:
         raise MissingTool("no PostgreSQL binaries found (Debian: apt-get install postgresql)")
     cluster.start()
+    # Backends fork from the postmaster, so they inherit its priority.
+    _run_ahead(int((cluster.root / "data" / "postmaster.pid").read_text().split()[0]))
     try:
         yield cluster
     finally:

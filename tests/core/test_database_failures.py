@@ -96,6 +96,7 @@ def test_slow_database_sheds_the_excess_early_and_keeps_no_threads(cluster: Post
         env["DATABASE_URL"] = env["DATABASE_URL"].replace(f":{cluster.port}/", f":{proxy.port}/")
         env["DATABASE_TIMEOUT_SECONDS"] = str(TIMEOUT_SECONDS)
         env["DATABASE_MAX_WAITING"] = str(MAX_WAITING)
+        env["REQUEST_THREADS_IDLE_SECONDS"] = "1"
         with live_app(env) as app:
             headers = {"Authorization": f"Bearer {app.token}"}
 
@@ -132,6 +133,7 @@ def test_slow_database_sheds_the_excess_early_and_keeps_no_threads(cluster: Post
             assert shed_after[len(shed_after) // 2] < QUEUE_WAIT_SECONDS
 
             assert httpx.get(f"{app.base_url}/api/v1/files", headers=headers).status_code == 200
+            time.sleep(2.5)  # REQUEST_THREADS_IDLE_SECONDS, and the trim after it
             # psycopg cancels a query past its deadline from the loop's default
             # executor, which keeps its threads (at most min(32, CPUs + 4)); no other
             # thread outlives the burst.

@@ -6,13 +6,11 @@ import time
 from typing import Any
 
 import httpx
-import pytest
 from django.core.asgi import get_asgi_application
 from django.core.signals import request_started
 from django.db import close_old_connections
 from django.test import Client
 
-from app.core.internals import request_threads
 from app.core.internals.request_threads import ReusedRequestThreads
 from tests.plugin import postgres_cluster
 from tests.support.live_app import live_app, live_app_env
@@ -43,13 +41,12 @@ def test_sequential_requests_do_their_sync_work_on_one_reused_thread() -> None:
     assert threads[0] != threading.get_ident()
 
 
-def test_threads_a_burst_started_end_once_idle(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(request_threads, "IDLE_SECONDS", 0.05)
+def test_threads_a_burst_started_end_once_idle() -> None:
 
     def sync_work(**kwargs: Any) -> None:
         time.sleep(0.01)
 
-    application = ReusedRequestThreads(get_asgi_application(), idle_min=2)
+    application = ReusedRequestThreads(get_asgi_application(), idle_min=2, idle_seconds=0.05)
 
     async def burst_then_idle() -> tuple[int, int]:
         transport = httpx.ASGITransport(app=application)

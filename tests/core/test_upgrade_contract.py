@@ -9,15 +9,12 @@ import logging
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import httpx
 import pytest
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.contrib.messages.storage.base import BaseStorage
-from django.core.asgi import get_asgi_application
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, reset_queries
 from django.http import HttpRequest, HttpResponse
@@ -32,7 +29,6 @@ from opentelemetry.instrumentation.asgi import (  # pyright: ignore[reportMissin
 from app.core.internals import middleware
 from app.core.internals.asgi_route import scope_route_set
 from app.core.internals.ninja_auth import SessionCookieKey, is_csrf_exempt
-from app.core.internals.request_threads import RequestThread, ReusedRequestThreads, closes_response
 from app.core.internals.responses import mark_logged
 
 
@@ -91,58 +87,6 @@ def test_a_thread_sensitive_context_runs_sync_work_on_the_executor_it_was_given(
         )
     finally:
         executor.shutdown()
-
-
-def test_closing_a_response_is_recognised_in_what_asgiref_submits() -> None:
-    submitted: list[Any] = []
-
-    class Recording(ThreadPoolExecutor):
-        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
-            submitted.append(fn)
-            return super().submit(fn, *args, **kwargs)
-
-    async def close() -> None:
-        async with ThreadSensitiveContext(executor=Recording(max_workers=1)):  # pyright: ignore[reportCallIssue]
-            await sync_to_async(HttpResponse("ok").close)()
-
-    asyncio.run(close())
-    assert len(submitted) == 1
-    assert closes_response(submitted[0]), _broken(
-        "asgiref submits partial(thread_handler, ..., partial(response.close)) for "
-        "sync_to_async(response.close)() (app/core/internals/request_threads.py closes_response)"
-    )
-
-
-@pytest.fixture
-def finished_requests() -> Iterator[list[int]]:
-    finished: list[int] = []
-
-    def record(**kwargs: object) -> None:
-        finished.append(threading.get_ident())
-
-    request_finished.connect(record)
-    yield finished
-    request_finished.disconnect(record)
-
-
-def test_a_request_with_no_sync_work_closes_on_the_event_loop_without_a_thread(finished_requests: list[int]) -> None:
-    threads = ReusedRequestThreads(get_asgi_application(), idle_min=1)
-
-    async def get() -> tuple[int, int]:
-        transport = httpx.ASGITransport(app=threads)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            response = await client.get("/healthz")
-        return response.status_code, threading.get_ident()
-
-    status, loop_thread = asyncio.run(get())
-    ((executor, _),) = threads._idle  # pyright: ignore[reportPrivateUsage]
-    assert status == 200
-    assert isinstance(executor, RequestThread)
-    assert finished_requests == [loop_thread], _broken(
-        "Django ends an ASGI request with sync_to_async(response.close)(), which sends request_finished "
-        "(app/core/internals/request_threads.py)"
-    )
-    assert not executor._threads, "a request with no sync work started a thread"  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
 
 
 def test_django_connects_exactly_the_database_receivers_we_move_off_request_started() -> None:

@@ -10,10 +10,8 @@ breaks one; re-read the module it names before upgrading.
   plain methods that `MiddlewareMixin` calls around `get_response`; the
   classes it subclasses exist under their names.
 - `request_threads` replaces the new thread Django's ASGI handler starts for
-  each request, and the hop for `response.close()` (a third of a request's
-  CPU). Relies on: `ThreadSensitiveContext(executor=...)`; the work asgiref
-  hands an executor for `sync_to_async(response.close)()`; the receivers
-  Django connects to `request_started` (`close_old_connections`,
+  each request. Relies on: `ThreadSensitiveContext(executor=...)`; the
+  receivers Django connects to `request_started` (`close_old_connections`,
   `reset_queries`), which `release_connections_only_when_requests_finish`
   (called from `app.core.apps`) moves off it.
 - `ninja_auth` replaces `APIKeyCookie._get_key`'s CSRF check (401, not 403,
