@@ -45,7 +45,7 @@ NICENESS = -10
 
 
 def _run_ahead(task_id: int) -> None:
-    with contextlib.suppress(PermissionError):
+    with contextlib.suppress(PermissionError, ProcessLookupError):
         os.setpriority(os.PRIO_PROCESS, task_id, NICENESS)
 
 
@@ -58,7 +58,8 @@ def pin_to_server_cpu(pid: int) -> None:
     if not _is_pinnable():
         return
     for task in Path(f"/proc/{pid}/task").iterdir():
-        os.sched_setaffinity(int(task.name), {SERVER_CPU})
+        with contextlib.suppress(ProcessLookupError):  # a thread that just ended
+            os.sched_setaffinity(int(task.name), {SERVER_CPU})
         _run_ahead(int(task.name))
 
 
