@@ -121,7 +121,7 @@ def compare(
             return wrk(url, token=app.token, seconds=run_seconds, connections=connections)
 
         for name in served:  # warm-up
-            measure(name, 2)
+            measure(name, min(2, seconds))
         paired = [
             Round(off=measure("off", seconds), on=measure("10%", seconds), full=measure("100%", seconds))
             for _ in range(rounds)

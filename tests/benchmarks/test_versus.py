@@ -12,7 +12,7 @@ def test_one_round_drives_both_apps_on_every_endpoint_and_reports_their_ratio() 
     cluster = postgres_cluster()
     if cluster is None:
         pytest.skip("the obvious implementation runs on PostgreSQL (CI sets REQUIRE_POSTGRES)")
-    results = versus.compare(cluster, seconds=1, rounds=1, connections=4)
+    results = versus.compare(cluster, seconds=1, rounds=1, connections=4, warm_up=False)
 
     assert [result.endpoint for result in results] == list(versus.ENDPOINTS)
     for result in results:

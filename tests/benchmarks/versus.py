@@ -99,7 +99,9 @@ def both_apps(cluster: PostgresCluster) -> Iterator[tuple[LiveApp, str, str]]:
             yield real, obvious, ids[0]
 
 
-def compare(cluster: PostgresCluster, *, seconds: float = 5, rounds: int = 5, connections: int = 64) -> list[Versus]:
+def compare(
+    cluster: PostgresCluster, *, seconds: float = 5, rounds: int = 5, connections: int = 64, warm_up: bool = True
+) -> list[Versus]:
     """`rounds` alternating pairs of runs per endpoint, both apps up throughout."""
     results: list[Versus] = []
     with both_apps(cluster) as (real, obvious_url, file_id):
@@ -109,7 +111,7 @@ def compare(cluster: PostgresCluster, *, seconds: float = 5, rounds: int = 5, co
 
         for endpoint, template in ENDPOINTS.items():
             path = template.format(file_id=file_id)
-            for base_url in (obvious_url, real.base_url):  # warm-up
+            for base_url in (obvious_url, real.base_url) if warm_up else ():
                 measure(base_url, path, 2)
             paired: list[Round] = []
             for number in range(rounds):

@@ -28,9 +28,13 @@ def _on_postgresql() -> None:
 def both[R](monkeypatch: pytest.MonkeyPatch, read: Callable[[], Coroutine[Any, Any, R]]) -> tuple[R, R]:
     """`read()` through the SQL path, then through the ORM."""
     answers: list[R] = []
+
+    async def call() -> R:
+        return await read()
+
     for is_sql in (True, False):
         monkeypatch.setattr(db, "is_sql_path", lambda is_sql=is_sql: is_sql)
-        answers.append(async_to_sync(read)())
+        answers.append(async_to_sync(call)())
     return answers[0], answers[1]
 
 
