@@ -76,7 +76,7 @@ class PostgresCluster:
     def stop(self) -> None:
         """Stops the server and removes the cluster; a cluster never started only loses its directory."""
         try:
-            if (self.root / "data").exists():
+            if (self.root / "data" / "postmaster.pid").exists():  # started, and not paused
                 self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
