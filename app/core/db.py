@@ -145,6 +145,7 @@ _availability = _Availability()
 _background: set[asyncio.Task[None]] = set()
 
 
+@cache
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
