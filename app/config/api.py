@@ -14,6 +14,7 @@ from ninja.renderers import BaseRenderer
 
 from app.accounts.api import router as accounts_router
 from app.accounts.auth import user_auth
+from app.core import db
 from app.core.problems import NOT_FOUND, PROBLEM_CONTENT_TYPE, Problem, ProblemCode, problem_answer, problem_response
 from app.core.staff import staff_required
 from app.files.api import router as files_router
@@ -35,6 +36,7 @@ _COMMON_PROBLEMS = {
     "413": "Too large or over quota",
     "415": "Type not accepted",
     "422": "Validation failed",
+    "503": "The database is unavailable or overloaded (see Retry-After)",
 }
 
 
@@ -150,5 +152,8 @@ def _suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
 
 @api.exception_handler(Exception)
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # A database failure outside app.core.db (Django reading the session, say) is still a 503.
+    if (problem := db.failure_problem(exc)) is not None:
+        return _problem(request, problem)
     logger.exception("unhandled error in API operation")
     return problem_response(request, status=500, detail=INTERNAL_ERROR, code=ProblemCode.INTERNAL_ERROR)

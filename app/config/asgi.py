@@ -14,11 +14,11 @@ from django.core.asgi import get_asgi_application
 from servestatic import ServeStaticASGI
 
 from app import flags
-from app.core.request_threads import ReusedRequestThreads
+from app.core.internals.request_threads import ReusedRequestThreads
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.config.settings")
 
-django_application = ReusedRequestThreads(get_asgi_application())
+django_application = ReusedRequestThreads(get_asgi_application(), idle_seconds=settings.REQUEST_THREADS_IDLE_SECONDS)
 application: Any = ServeStaticASGI(
     django_application, root=settings.STATIC_ROOT, prefix=settings.STATIC_URL, max_age=3600
 )

@@ -81,18 +81,18 @@ INSTALLED_APPS = [
 ]
 
 # Django's middleware, in subclasses that run on the event loop instead of a
-# thread per hook (see app/core/inline_middleware.py; app/core/checks.py makes
+# thread per hook (see app/core/internals/middleware.py; app/core/checks.py makes
 # sure they are here, and SILENCED_SYSTEM_CHECKS below explains the rest).
 MIDDLEWARE = [
     "app.core.middleware.RequestContextMiddleware",
-    "app.core.inline_middleware.SecurityMiddleware",
-    "app.core.inline_middleware.SessionMiddleware",
-    "app.core.inline_middleware.CommonMiddleware",
-    "app.core.inline_middleware.CsrfViewMiddleware",
-    "app.core.inline_middleware.AuthenticationMiddleware",
-    "app.core.inline_middleware.MessageMiddleware",
-    "app.core.inline_middleware.XFrameOptionsMiddleware",
-    "app.core.inline_middleware.ContentSecurityPolicyMiddleware",
+    "app.core.internals.middleware.SecurityMiddleware",
+    "app.core.internals.middleware.SessionMiddleware",
+    "app.core.internals.middleware.CommonMiddleware",
+    "app.core.internals.middleware.CsrfViewMiddleware",
+    "app.core.internals.middleware.AuthenticationMiddleware",
+    "app.core.internals.middleware.MessageMiddleware",
+    "app.core.internals.middleware.XFrameOptionsMiddleware",
+    "app.core.internals.middleware.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
 # Django's deploy checks W001-W003 look for the original paths above by
@@ -125,6 +125,12 @@ DATABASE_POOL_MAX_SIZE = env.integer("DATABASE_POOL_MAX_SIZE", 10, low=1, high=5
 DATABASE_THREADS = env.integer("DATABASE_THREADS", 4, low=0, high=64)
 if DATABASE_THREADS > DATABASE_POOL_MAX_SIZE:
     raise ImproperlyConfigured("DATABASE_THREADS must not exceed DATABASE_POOL_MAX_SIZE")
+# How long a request thread a burst started may stay idle (app/core/internals/request_threads.py).
+REQUEST_THREADS_IDLE_SECONDS = env.integer("REQUEST_THREADS_IDLE_SECONDS", 10, low=1, high=3600)
+# The bounds app/core/db.py puts on every query (see its docstring).
+DATABASE_TIMEOUT_SECONDS = env.integer("DATABASE_TIMEOUT_SECONDS", 5, low=1, high=600)
+DATABASE_CONNECT_TIMEOUT_SECONDS = env.integer("DATABASE_CONNECT_TIMEOUT_SECONDS", 2, low=1, high=60)
+DATABASE_MAX_WAITING = env.integer("DATABASE_MAX_WAITING", 128, low=0, high=10_000)
 
 
 def _database(url: str | None) -> dict[str, Any]:
@@ -142,8 +148,14 @@ def _database(url: str | None) -> dict[str, Any]:
             },
         }
     config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0))
-    # Django's own psycopg pool; CONN_MAX_AGE must stay 0 with it.
-    config["OPTIONS"] = {"pool": {"min_size": 1, "max_size": DATABASE_POOL_MAX_SIZE, "timeout": 10}}
+    config["OPTIONS"] = {
+        # Django's own psycopg pool; CONN_MAX_AGE must stay 0 with it. Its
+        # timeout is how long a thread waits for a connection.
+        "pool": {"min_size": 1, "max_size": DATABASE_POOL_MAX_SIZE, "timeout": DATABASE_CONNECT_TIMEOUT_SECONDS},
+        "connect_timeout": DATABASE_CONNECT_TIMEOUT_SECONDS,
+        # UTC on connect spares Django its SET TIME ZONE round trip.
+        "options": f"-c statement_timeout={DATABASE_TIMEOUT_SECONDS * 1000} -c TimeZone=UTC",
+    }
     return config
 
 

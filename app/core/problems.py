@@ -1,11 +1,12 @@
 """RFC 9457 problem details: the one error shape of the API."""
 
-from collections.abc import Mapping
 from enum import StrEnum
 from http import HTTPStatus
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
+
+from app.core.internals.responses import mark_logged
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -21,6 +22,9 @@ class ProblemCode(StrEnum):
     NOT_AUTHENTICATED = "not_authenticated"
     NOT_FOUND = "not_found"
     INTERNAL_ERROR = "internal_error"
+    # Dependencies (503, with Retry-After)
+    DATABASE_UNAVAILABLE = "database_unavailable"
+    OVERLOADED = "overloaded"
     # Accounts
     INVALID_TOKEN_TTL = "invalid_token_ttl"
     # Files: what is uploaded
@@ -53,7 +57,7 @@ class Problem(Exception):
     """A client error that becomes a problem-details response.
 
     `code` is a stable machine-readable reason (also the `type` suffix);
-    `detail` is for humans; `headers` go on the response (`Retry-After`).
+    `detail` is for humans; `retry_after` (seconds) becomes a Retry-After header.
     """
 
     status: int = HTTPStatus.BAD_REQUEST
@@ -65,7 +69,7 @@ class Problem(Exception):
         code: str,
         status: int | None = None,
         extra: dict[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
+        retry_after: int | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
@@ -73,7 +77,7 @@ class Problem(Exception):
         if status is not None:
             self.status = status
         self.extra = extra or {}
-        self.headers = headers or {}
+        self.retry_after = retry_after
 
 
 NOT_FOUND = "Not found."
@@ -93,7 +97,7 @@ def problem_response(
     detail: str,
     code: str,
     extra: dict[str, Any] | None = None,
-    headers: Mapping[str, str] | None = None,
+    retry_after: int | None = None,
 ) -> JsonResponse:
     body: dict[str, Any] = {
         "type": f"/problems/{code}",
@@ -104,7 +108,11 @@ def problem_response(
         "code": code,
         **(extra or {}),
     }
-    return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE, headers=headers)
+    response = JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
+    mark_logged(response)  # the access log has it
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 def problem_answer(request: HttpRequest, problem: Problem) -> JsonResponse:
@@ -115,5 +123,5 @@ def problem_answer(request: HttpRequest, problem: Problem) -> JsonResponse:
         detail=problem.detail,
         code=problem.code,
         extra=problem.extra,
-        headers=problem.headers,
+        retry_after=problem.retry_after,
     )

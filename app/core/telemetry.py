@@ -11,7 +11,6 @@ import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
@@ -20,6 +19,7 @@ from opentelemetry import trace
 from opentelemetry.trace import StatusCode
 
 from app.core.async_middleware import AsyncMiddleware
+from app.core.internals.asgi_route import scope_route_set
 from app.core.problems import Problem
 
 logger = logging.getLogger(__name__)
@@ -109,12 +109,6 @@ def loggable_path(request: HttpRequest) -> str:
     return request.path
 
 
-@dataclass(frozen=True)
-class _ScopeRoute:
-    # The ASGI instrumentation labels HTTP metrics with `scope["route"].path_format`.
-    path_format: str
-
-
 class RouteMiddleware(AsyncMiddleware):
     """Names the server span after the route (`GET /api/v1/files/{file_id}`) and labels metrics.
 
@@ -128,7 +122,7 @@ class RouteMiddleware(AsyncMiddleware):
             return response
         scope: dict[str, Any] | None = getattr(request, "scope", None)
         if scope is not None:
-            scope["route"] = _ScopeRoute(route)
+            scope_route_set(scope, route)
         span = trace.get_current_span()
         if span.is_recording():
             span.update_name(f"{request.method} {route}")

@@ -51,7 +51,7 @@ async def file_list(request: HttpRequest, params: Query[PageParams]) -> object:
 
 @router.get("/files/{file_id}", response=FileOut, summary="One file's metadata")
 async def file_get(request: HttpRequest, file_id: uuid.UUID) -> object:
-    return await selectors.file_owned(owner=authenticated_user(request), file_id=file_id)
+    return await selectors.file_get(owner=authenticated_user(request), file_id=file_id)
 
 
 @router.get(

@@ -41,7 +41,7 @@ def uploads_open_check(user: User) -> None:
         UPLOADS_PAUSED.format(seconds=seconds),
         code=ProblemCode.UPLOADS_DISABLED,
         status=503,
-        headers={"Retry-After": str(seconds)},
+        retry_after=seconds,
     )
 
 
