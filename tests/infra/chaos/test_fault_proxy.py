@@ -9,6 +9,7 @@ import socketserver
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -210,7 +211,8 @@ def test_populate_creates_or_keeps_proxies_by_name(api: httpx.Client, echo_port:
 
 
 def test_chaostoolkit_toxiproxy_drives_it(toxiproxy: FaultProxyServer, echo_port: int) -> None:
-    configuration = {"toxiproxy_url": toxiproxy.api_url}
+    # chaoslib types a configuration as dict[str, dict[str, str]]; its values are plain strings too.
+    configuration: Any = {"toxiproxy_url": toxiproxy.api_url}
     port = toxiproxy.proxy_add("db", upstream_port=echo_port)
     assert toxic_actions.create_latency_toxic("db", "slow", latency=250, configuration=configuration)
     assert _round_trip(port)[1] >= 0.25
