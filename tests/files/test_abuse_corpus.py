@@ -177,6 +177,12 @@ def _expired_pending_upload(api: Client) -> HttpResponse:
     return api.post(f"/api/v1/uploads/{target['id']}/complete")
 
 
+def _cursor(created_at: str) -> str:
+    """A cursor in the shape the API used to issue (base64 of `created_at|id`), made up by a client."""
+    raw = f"{created_at}|00000000-0000-0000-0000-000000000000"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
 HTML = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect/></svg>'
 LONG_NAME = "a" * 252 + ".txt"
@@ -404,6 +410,33 @@ CASES = [
         lambda api: api.get("/api/v1/files?cursor=" + base64.urlsafe_b64encode(b"x|y").decode()),
         400,
         ProblemCode.INVALID_CURSOR,
+    ),
+    Case(
+        "cursor-far-future",
+        lambda api: api.get("/api/v1/files?cursor=" + _cursor("9999-12-31T23:59:59-14:00")),
+        400,
+        ProblemCode.INVALID_CURSOR,
+    ),
+    Case(
+        "cursor-far-past",
+        lambda api: api.get("/api/v1/files?cursor=" + _cursor("0001-01-01T00:00:00+14:00")),
+        400,
+        ProblemCode.INVALID_CURSOR,
+    ),
+    Case(
+        "cursor-plausible-forgery",
+        lambda api: api.get("/api/v1/files?cursor=" + _cursor("2030-01-01T00:00:00+00:00")),
+        400,
+        ProblemCode.INVALID_CURSOR,
+    ),
+    Case(
+        "cursor-naive-datetime",
+        lambda api: api.get("/api/v1/files?cursor=" + _cursor("2030-01-01T00:00:00")),
+        400,
+        ProblemCode.INVALID_CURSOR,
+    ),
+    Case(
+        "cursor-overlong", lambda api: api.get("/api/v1/files?cursor=" + "A" * 5000), 422, ProblemCode.VALIDATION_FAILED
     ),
     Case("limit-zero", lambda api: api.get("/api/v1/files?limit=0"), 422, ProblemCode.VALIDATION_FAILED),
     Case("limit-huge", lambda api: api.get("/api/v1/files?limit=100000"), 422, ProblemCode.VALIDATION_FAILED),
