@@ -14,8 +14,13 @@ from app.core.request_threads import ReusedRequestThreads
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.config.settings")
 
 django_application = ReusedRequestThreads(get_asgi_application())
+
+# Imported once get_asgi_application() has set Django up: the route reaches the models.
+from app.files.storage.local_upload import LocalUploadRoute  # noqa: E402
+
+# The signed upload URL is answered before Django, which would read the whole body first.
 application: Any = ServeStaticASGI(
-    django_application, root=settings.STATIC_ROOT, prefix=settings.STATIC_URL, max_age=3600
+    LocalUploadRoute(django_application), root=settings.STATIC_ROOT, prefix=settings.STATIC_URL, max_age=3600
 )
 if settings.OTEL_ENABLED:
     # Each uvicorn worker imports this module, so each sets up its own exporters.

@@ -87,6 +87,9 @@ INSTALLED_APPS = [
 # sure they are here, and SILENCED_SYSTEM_CHECKS below explains the rest).
 MIDDLEWARE = [
     "app.core.middleware.RequestContextMiddleware",
+    # Outside Django's own, so that their error answers (a 404, a refused Host) are seen too.
+    "app.core.middleware.NoStoreMiddleware",
+    "app.core.middleware.ProblemAnswersMiddleware",
     "app.core.inline_middleware.SecurityMiddleware",
     "app.core.inline_middleware.SessionMiddleware",
     "app.core.inline_middleware.CommonMiddleware",
@@ -337,18 +340,22 @@ LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "app.core.logging.JsonFormatter"}},
-    "filters": {"request": {"()": "app.core.logging.RequestContextFilter"}},
+    "filters": {
+        "request": {"()": "app.core.logging.RequestContextFilter"},
+        "secrets": {"()": "app.core.logging.SecretsFilter"},
+    },
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
             "formatter": "json",
-            "filters": ["request"],
+            "filters": ["request", "secrets"],
         }
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
-        "django.request": {"level": "ERROR"},
+        # Django's line per 4xx repeats the access log; DEBUG shows everything.
+        "django.request": {"level": "DEBUG" if LOG_LEVEL == "DEBUG" else "ERROR"},
         "uvicorn.access": {"level": "WARNING"},
         "app.access": {"level": "INFO" if ACCESS_LOG else "WARNING"},
     },

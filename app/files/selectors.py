@@ -70,10 +70,6 @@ async def file_owned(*, owner: User, file_id: uuid.UUID) -> File:
     return file
 
 
-async def file_by_storage_key(key: str) -> File | None:
-    return await db.read(File.objects.filter(storage_key=key).first)
-
-
 async def quota_get(*, owner: User) -> Quota:
     row = await db.read(lambda: live_files(owner.id, timezone.now()).aggregate(**USAGE_AGGREGATES))
     return Quota(

@@ -3,10 +3,12 @@
 Every rejection removes what was stored and raises a `Problem` naming the reason.
 """
 
+import asyncio
 import base64
 import binascii
 import logging
 import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import IO
 
@@ -22,8 +24,8 @@ from app.files.content_types import SNIFF_BYTES, content_check, declared_type_ch
 from app.files.filenames import filename_clean
 from app.files.models import File
 from app.files.quota import owner_lock, quota_check
-from app.files.selectors import FILE_NOT_FOUND, file_by_storage_key, file_owned
-from app.files.storage import Readable, UploadTarget, in_storage_thread, md5_b64_of, storage, storage_key
+from app.files.selectors import FILE_NOT_FOUND, file_owned
+from app.files.storage import UploadTarget, in_storage_thread, md5_b64_of, storage, storage_key, write_arriving
 from app.integrations import cloud_cdn
 
 logger = logging.getLogger(__name__)
@@ -187,15 +189,43 @@ async def upload_start(
     return file, target, url_expires_at
 
 
-async def upload_receive(*, key: str, stream: Readable, size: int) -> None:
-    """Stores the bytes of a pending direct upload, once (embedded mode's signed PUT)."""
-    file = await file_by_storage_key(key)
+def _claim(key: str) -> File:
+    """The pending upload under `key`, now claimed by this PUT. Call through `db.write`."""
+    # One UPDATE decides: of two PUTs at once, the database lets exactly one set received_at.
+    claimed = File.objects.filter(storage_key=key, status=File.Status.PENDING, received_at__isnull=True).update(
+        received_at=timezone.now()
+    )
+    file = File.objects.filter(storage_key=key).first()
     if file is None:
         raise Problem(UPLOAD_GONE, code=ProblemCode.UPLOAD_GONE, status=410)
-    if file.status != File.Status.PENDING or await in_storage_thread(storage().info, key) is not None:
+    if not claimed:
         raise Problem(ALREADY_UPLOADED, code=ProblemCode.ALREADY_UPLOADED, status=409)
-    await in_storage_thread(
-        storage().write, key, stream, size=size, content_type=file.content_type, filename=file.filename
+    return file
+
+
+async def upload_receive(*, key: str, chunks: AsyncIterator[bytes]) -> None:
+    """Stores the bytes of a pending direct upload as they arrive, once (embedded mode's signed PUT).
+
+    The upload is claimed first: a second PUT, at the same time or later, gets
+    409 and the stored bytes stay the first one's. A PUT that fails on the way
+    (the client went away, storage refused) gives its claim back, so the
+    client may send the bytes again.
+    """
+    file = await db.write(lambda: _claim(key))
+    try:
+        await _receive(file, chunks)
+    except BaseException:
+        unclaim = File.objects.filter(id=file.id, received_at=file.received_at).update
+        await asyncio.shield(db.write(lambda: unclaim(received_at=None)))
+        raise
+
+
+async def _receive(file: File, chunks: AsyncIterator[bytes]) -> None:
+    if await in_storage_thread(storage().info, file.storage_key) is not None:
+        # Stored before claims were recorded.
+        raise Problem(ALREADY_UPLOADED, code=ProblemCode.ALREADY_UPLOADED, status=409)
+    await write_arriving(
+        file.storage_key, chunks, size=file.size, content_type=file.content_type, filename=file.filename
     )
 
 
