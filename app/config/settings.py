@@ -155,6 +155,18 @@ def _database(url: str | None) -> dict[str, Any]:
 DATABASES = {"default": _database(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# In the database, so that every process that serves shares it: allauth's
+# sign-in rate limits live here (a per-process cache would multiply them by the
+# number of workers). The table comes with the migrations (app/core/migrations).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "app_cache",
+        # Rate-limit entries from many addresses must not be culled before they expire.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
+}
+
 # --- Storage --------------------------------------------------------------
 
 GCS_BUCKET = env.text("GCS_BUCKET", required=True) if IS_PRODUCTION else env.optional_text("GCS_BUCKET")
@@ -246,6 +258,10 @@ GOOGLE_OAUTH_ENDPOINTS = {
     "issuer": "https://accounts.google.com",
 }
 
+# The app sends no mail: no mailer exists, and the routes that would send some
+# (password reset, email addresses) are off (app/accounts/urls.py).
+MAILERS: dict[str, dict[str, Any]] = {}
+
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_UNIQUE_EMAIL = True
@@ -330,6 +346,14 @@ OTEL_DISABLED_SIGNALS = frozenset(
 if OTEL_ENABLED:
     # Outermost, so every response gets its route; async-capable, so no thread hop.
     MIDDLEWARE.insert(0, "app.core.telemetry.RouteMiddleware")
+
+# --- Serving ------------------------------------------------------------------
+
+# After SIGTERM, how long `app serve` lets requests in flight finish before it
+# cancels them (one client stalled mid-body would otherwise hold the process
+# forever): below the 10 s Cloud Run and Docker (Swarm, compose) wait before
+# they kill a container, with room for telemetry's last flush.
+SHUTDOWN_GRACE_SECONDS = env.integer("SHUTDOWN_GRACE_SECONDS", 8, low=1, high=30)
 
 # --- Logging ----------------------------------------------------------------
 

@@ -16,5 +16,5 @@ urlpatterns = [
     # answers before allauth's own at the same paths.
     path("accounts/google/login/", google_oauth.oauth2_login, name="google_login"),
     path("accounts/google/login/callback/", google_oauth.oauth2_callback, name="google_callback"),
-    path("accounts/", include("allauth.urls")),
+    path("accounts/", include("app.accounts.urls")),
 ]

@@ -1,0 +1,41 @@
+"""Cursors are the API's own: signed when issued, anything else refused with 400 on every database."""
+
+import base64
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from app.core.problems import Problem, ProblemCode
+from app.files.models import File
+from app.files.selectors import cursor_decode, cursor_encode
+from tests.support.live_app import LiveApp
+
+
+def _made_up(created_at: str) -> str:
+    """A cursor in the shape the API once issued (base64 of `created_at|id`), made up by a client."""
+    return base64.urlsafe_b64encode(f"{created_at}|{uuid.uuid4()}".encode()).decode().rstrip("=")
+
+
+def test_an_issued_cursor_comes_back_as_its_position_and_a_changed_one_is_refused() -> None:
+    file = File(id=uuid.uuid4(), created_at=datetime(2030, 1, 2, 3, 4, 5, 678901, tzinfo=UTC))
+    cursor = cursor_encode(file)
+    assert cursor_decode(cursor) == (file.created_at, file.id)
+    assert len(cursor) <= 200  # the query parameter's bound
+    for changed in (cursor[:-1] + ("A" if cursor[-1] != "A" else "B"), "A" + cursor[1:], cursor + "x"):
+        with pytest.raises(Problem) as raised:
+            cursor_decode(changed)
+        assert raised.value.code == ProblemCode.INVALID_CURSOR
+
+
+@pytest.mark.parametrize("created_at", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+def test_a_made_up_cursor_answers_400_on_sqlite_too(embedded_pair: tuple[LiveApp, LiveApp], created_at: str) -> None:
+    app = embedded_pair[0]
+    answer = httpx.get(
+        f"{app.base_url}/api/v1/files",
+        params={"cursor": _made_up(created_at)},
+        headers={"Authorization": f"Bearer {app.token}"},
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["code"] == ProblemCode.INVALID_CURSOR
