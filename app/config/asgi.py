@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.asgi import get_asgi_application
 from servestatic import ServeStaticASGI
 
+from app.core.body_limit import RequestBodyLimit
 from app.core.request_threads import ReusedRequestThreads
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.config.settings")
@@ -18,10 +19,10 @@ django_application = ReusedRequestThreads(get_asgi_application())
 # Imported once get_asgi_application() has set Django up: the route reaches the models.
 from app.files.storage.local_upload import LocalUploadRoute  # noqa: E402
 
-# The signed upload URL is answered before Django, which would read the whole body first.
-application: Any = ServeStaticASGI(
-    LocalUploadRoute(django_application), root=settings.STATIC_ROOT, prefix=settings.STATIC_URL, max_age=3600
-)
+# Django reads a whole body before anything else runs: the signed upload URL is
+# answered before it, and any other body is bounded before it.
+guarded = LocalUploadRoute(RequestBodyLimit(django_application, limit=settings.REQUEST_BODY_MAX_BYTES))
+application: Any = ServeStaticASGI(guarded, root=settings.STATIC_ROOT, prefix=settings.STATIC_URL, max_age=3600)
 if settings.OTEL_ENABLED:
     # Each uvicorn worker imports this module, so each sets up its own exporters.
     from app.integrations import otel

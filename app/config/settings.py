@@ -219,6 +219,9 @@ FILES_LOCAL_ACCEL_REDIRECT_PREFIX = env.optional_text("FILES_LOCAL_ACCEL_REDIREC
 # Multipart bodies above this size spool to a temporary file, never to memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1 * MIB
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1 * MIB
+# The largest request body any route takes (app/core/body_limit.py): a small
+# upload's file plus 64 KiB of multipart framing, as nginx has it.
+REQUEST_BODY_MAX_BYTES = FILES_SMALL_UPLOAD_MAX_BYTES + 64 * 1024
 
 API_TOKEN_DEFAULT_TTL_DAYS = env.integer("API_TOKEN_DEFAULT_TTL_DAYS", 30, low=1, high=365)
 API_TOKEN_MAX_TTL_DAYS = env.integer("API_TOKEN_MAX_TTL_DAYS", 365, low=1, high=3650)

@@ -47,6 +47,9 @@ HTTP_METRIC_ATTRIBUTES = frozenset(
     }
 )
 
+type Scope = MutableMapping[str, Any]
+type ASGIReceive = Callable[[], Awaitable[dict[str, Any]]]
+type ASGISend = Callable[[dict[str, Any]], Awaitable[None]]
 type ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 
 _tracer = trace.get_tracer(INSTRUMENTATION_NAME)
@@ -111,7 +114,7 @@ class _ScopeRoute:
     path_format: str
 
 
-def route_record(scope: MutableMapping[str, Any] | None, *, method: str, route: str | None, path: str) -> None:
+def route_record(scope: Scope | None, *, method: str, route: str | None, path: str) -> None:
     """Names the current server span after `route` and labels the HTTP metrics with it.
 
     `path` is the request path as it may be recorded (see `loggable_path`):

@@ -11,17 +11,13 @@ problem details, `X-Request-ID`, `Cache-Control: no-store`, and one access
 line with `{token}` in place of the token.
 """
 
-import io
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
-from typing import Any
+from collections.abc import AsyncIterator
 
 from django.core.exceptions import DisallowedHost
-from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse
 
-from app.core.middleware import REQUEST_ID_HEADER, access_log
+from app.core.asgi_answers import OutsideDjango
 from app.core.problems import (
     INTERNAL_ERROR,
     METHOD_NOT_ALLOWED,
@@ -31,9 +27,8 @@ from app.core.problems import (
     ProblemCode,
     problem_response,
 )
-from app.core.request_context import request_id_from_header, request_id_var
 from app.core.signed_urls import TOKEN_PLACEHOLDER
-from app.core.telemetry import ASGIApp, loggable_path, route_record
+from app.core.telemetry import ASGIApp, ASGIReceive, ASGISend, Scope
 from app.files import services
 from app.files.selectors import FILE_NOT_FOUND
 from app.files.storage import storage
@@ -45,12 +40,6 @@ HEADER_MISMATCH = "The {header} header must be {expected!r}, as the signed URL s
 BODY_LONGER_THAN_SIGNED = "The body is longer than the {size} bytes the signed URL allows."
 
 LOCAL_UPLOAD_ROUTE = LOCAL_UPLOAD_PREFIX + TOKEN_PLACEHOLDER
-# The status logged for a client that went away before its answer (nginx's convention).
-CLIENT_CLOSED_REQUEST = 499
-
-type Scope = MutableMapping[str, Any]
-type Receive = Callable[[], Awaitable[dict[str, Any]]]
-type Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class ClientDisconnected(Exception):
@@ -58,55 +47,42 @@ class ClientDisconnected(Exception):
 
 
 class LocalUploadRoute:
-    """ASGI middleware that answers PUTs to embedded mode's signed upload URLs before Django sees them."""
+    """ASGI middleware that answers the requests to embedded mode's signed upload URLs before Django sees them."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: ASGIReceive, send: ASGISend) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(LOCAL_UPLOAD_PREFIX):
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
-        # What Django makes of the headers, host and scheme; the body is never read through it.
-        request = ASGIRequest(scope, io.BytesIO())
-        request_id = request_id_from_header(request.headers.get(REQUEST_ID_HEADER))
-        reset = request_id_var.set(request_id)
-        try:
-            response = await _answer(request, receive)
-            status = CLIENT_CLOSED_REQUEST if response is None else response.status_code
-            if response is not None:
-                response[REQUEST_ID_HEADER] = request_id
-                await _send(send, response)
-            route_record(scope, method=str(request.method), route=LOCAL_UPLOAD_ROUTE, path=loggable_path(request))
-            access_log(request, status=status, started=started)
-        finally:
-            request_id_var.reset(reset)
+        async with OutsideDjango(scope, send) as exchange:
+            await exchange.answer(await _answer(exchange.request, receive), route=LOCAL_UPLOAD_ROUTE)
 
 
-async def _answer(request: HttpRequest, receive: Receive) -> HttpResponse | None:
+async def _answer(request: HttpRequest, receive: ASGIReceive) -> HttpResponse | None:
     """The answer to a request under the upload prefix; None when the client went away."""
     try:
         request.get_host()
         if request.method != "PUT":
             detail = METHOD_NOT_ALLOWED.format(method=request.method, allowed="PUT")
-            response = _problem(request, status=405, detail=detail, code=ProblemCode.METHOD_NOT_ALLOWED)
+            response = problem_response(request, status=405, detail=detail, code=ProblemCode.METHOD_NOT_ALLOWED)
             response["Allow"] = "PUT"
             return response
         await _receive(request, receive)
     except Problem as problem:
-        return _problem(request, status=problem.status, detail=problem.detail, code=problem.code)
+        return problem_response(request, status=problem.status, detail=problem.detail, code=problem.code)
     except DisallowedHost:
-        return _problem(request, status=400, detail=REQUEST_REFUSED, code=ProblemCode.BAD_REQUEST)
+        return problem_response(request, status=400, detail=REQUEST_REFUSED, code=ProblemCode.BAD_REQUEST)
     except ClientDisconnected:
         return None
     except Exception:
         logger.exception("unhandled error in a signed upload")
-        return _problem(request, status=500, detail=INTERNAL_ERROR, code=ProblemCode.INTERNAL_ERROR)
-    return _private(HttpResponse(status=200))
+        return problem_response(request, status=500, detail=INTERNAL_ERROR, code=ProblemCode.INTERNAL_ERROR)
+    return HttpResponse(status=200)
 
 
-async def _receive(request: HttpRequest, receive: Receive) -> None:
+async def _receive(request: HttpRequest, receive: ASGIReceive) -> None:
     """Checks the token and the signed headers, then stores the body as it arrives."""
     grant = upload_grant_load(request.path.removeprefix(LOCAL_UPLOAD_PREFIX))
     _expect_header(request, "Content-Type", grant.content_type)
@@ -128,7 +104,7 @@ def _expect_header(request: HttpRequest, header: str, expected: str) -> None:
         )
 
 
-async def _body(receive: Receive, size: int) -> AsyncIterator[bytes]:
+async def _body(receive: ASGIReceive, size: int) -> AsyncIterator[bytes]:
     """The body's chunks as they arrive, never more than the signed `size`."""
     received = 0
     while True:
@@ -146,21 +122,3 @@ async def _body(receive: Receive, size: int) -> AsyncIterator[bytes]:
             yield chunk
         if not message.get("more_body", False):
             return
-
-
-def _problem(request: HttpRequest, *, status: int, detail: str, code: str) -> HttpResponse:
-    return _private(problem_response(request, status=status, detail=detail, code=code))
-
-
-def _private(response: HttpResponse) -> HttpResponse:
-    response["Cache-Control"] = "no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-async def _send(send: Send, response: HttpResponse) -> None:
-    body = response.content
-    response["Content-Length"] = str(len(body))
-    headers = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.items()]
-    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
