@@ -26,6 +26,7 @@ class ProblemCode(StrEnum):
     INTERNAL_ERROR = "internal_error"
     # Accounts
     INVALID_TOKEN_TTL = "invalid_token_ttl"
+    INVALID_TOKEN_NAME = "invalid_token_name"
     # Files: what is uploaded
     INVALID_FILENAME = "invalid_filename"
     INVALID_CHECKSUM = "invalid_checksum"

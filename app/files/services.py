@@ -70,7 +70,10 @@ def _reserve(file: File) -> None:
 def _mark_ready(file: File, checksum_md5: str) -> File:
     """The file, now ready, if the quota still holds it. Call through `db.write`."""
     owner_lock(file.owner_id)
-    current = File.objects.select_for_update().get(id=file.id)
+    current = File.objects.select_for_update().filter(id=file.id).first()
+    if current is None:
+        # Deleted by its owner while the bytes were being verified.
+        raise Problem(UPLOAD_GONE, code=ProblemCode.UPLOAD_GONE, status=410)
     if current.status == File.Status.READY:
         return current
     now = timezone.now()

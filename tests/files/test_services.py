@@ -9,6 +9,7 @@ from typing import cast
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.db import connection
 from pytest_django import Settings
 
 from app.accounts.models import User
@@ -130,3 +131,24 @@ def test_another_users_file_is_not_found_for_every_service(alice: User, bob: Use
             async_to_sync(service)(owner=bob, file_id=file.id)
         assert raised.value.code == ProblemCode.NOT_FOUND
     assert File.objects.get(id=file.id).status == File.Status.PENDING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_deleted_while_its_upload_completes_is_gone_not_an_error(
+    alice: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = start(alice)
+    receive(file)
+    objects = storage()
+    real_info = objects.info
+
+    def info_after_the_owner_deleted_it(key: str) -> object:
+        File.objects.filter(id=file.id).delete()  # the owner's DELETE, while completion asks storage
+        connection.close()  # this storage thread's own, which would outlive the test
+        return real_info(key)
+
+    monkeypatch.setattr(objects, "info", info_after_the_owner_deleted_it)
+    with pytest.raises(Problem) as raised:
+        async_to_sync(services.upload_complete)(owner=alice, file_id=file.id)
+    assert raised.value.code == ProblemCode.UPLOAD_GONE
+    assert real_info(file.storage_key) is None
