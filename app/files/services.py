@@ -25,7 +25,7 @@ from app.files.filenames import filename_clean
 from app.files.models import File
 from app.files.quota import owner_lock, quota_check
 from app.files.selectors import FILE_NOT_FOUND, file_owned
-from app.files.storage import UploadTarget, in_storage_thread, md5_b64_of, storage, storage_key, write_arriving
+from app.files.storage import UploadTarget, in_storage_thread, storage, storage_key, write_arriving
 from app.integrations import cloud_cdn
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ UPLOAD_GONE = "This upload no longer exists."
 ALREADY_UPLOADED = "The bytes for this upload have already been received."
 SIZE_MISMATCH = "The upload is {actual} bytes, but {declared} were declared."
 CHECKSUM_MISMATCH = "The upload's MD5 does not match the declared checksum."
+STORED_OTHERWISE = "Storage does not hold the {size} bytes just written under {key}."
 
 
 def _size_check(size: int, *, limit: int) -> None:
@@ -120,13 +121,19 @@ def _new_file(*, owner: User, filename: str, content_type: str, size: int, check
     )
 
 
-def _read_head_and_md5(stream: IO[bytes]) -> tuple[bytes, str]:
+def _read_head(stream: IO[bytes]) -> bytes:
     stream.seek(0)
     head = stream.read(SNIFF_BYTES)
     stream.seek(0)
-    md5 = md5_b64_of(stream)
-    stream.seek(0)
-    return head, md5
+    return head
+
+
+def _stored_md5(key: str, size: int) -> str:
+    """The MD5 storage computed while it wrote the object, once it holds all `size` bytes."""
+    stored = storage().info(key)
+    if stored is None or stored.size != size or not stored.md5_b64:
+        raise RuntimeError(STORED_OTHERWISE.format(key=key, size=size))
+    return stored.md5_b64
 
 
 @telemetry.traced("upload.small", on_problem=metrics.upload_rejected)
@@ -136,17 +143,19 @@ async def file_upload(*, owner: User, upload: UploadedFile) -> File:
     metrics.upload_started(kind="small", size=size)
     _size_check(size, limit=min(settings.FILES_SMALL_UPLOAD_MAX_BYTES, settings.FILES_MAX_BYTES))
     filename = filename_clean(upload.name or "")
-    head, md5 = await in_storage_thread(_read_head_and_md5, upload.file)
+    head = await in_storage_thread(_read_head, upload.file)
     declared = upload.content_type
     if declared in (None, "", "application/octet-stream"):
         declared = None  # a client that did not say; the content decides
     content_type = content_check(head=head, is_whole=size <= SNIFF_BYTES, declared=declared, filename=filename)
-    file = _new_file(owner=owner, filename=filename, content_type=content_type, size=size, checksum=md5)
+    file = _new_file(owner=owner, filename=filename, content_type=content_type, size=size, checksum="")
     await db.write(lambda: _reserve(file))
     try:
         await in_storage_thread(
             storage().write, file.storage_key, upload.file, size=size, content_type=content_type, filename=filename
         )
+        # Hashed once, by storage on the way in (GCS computes it on its side).
+        md5 = await in_storage_thread(_stored_md5, file.storage_key, size)
         ready = await db.write(lambda: _mark_ready(file, md5))
     except BaseException:
         await _discard(file)
