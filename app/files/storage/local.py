@@ -15,10 +15,8 @@ import hashlib
 import os
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -27,7 +25,7 @@ from django.urls import reverse
 
 from app.core.problems import Problem, ProblemCode
 from app.core.signed_urls import SIGNED_URL_PREFIX
-from app.files.storage import CHUNK_BYTES, STORAGE_THREADS, Readable, StoredObject, UploadTarget, md5_b64_of
+from app.files.storage import CHUNK_BYTES, Readable, StoredObject, UploadTarget, md5_b64_of
 
 _UPLOAD_SALT = "files.local-upload"
 _DOWNLOAD_SALT = "files.local-download"
@@ -185,31 +183,14 @@ class LocalStorage:
         return reverse("files:local-download", kwargs={"token": token})
 
 
-@cache
-def _hashing() -> ThreadPoolExecutor:
-    # Each write hashes one chunk at a time here: as many as can write at once.
-    return ThreadPoolExecutor(max_workers=STORAGE_THREADS, thread_name_prefix="md5")
-
-
 def _copy_exactly(stream: Readable, out: BinaryIO, size: int) -> str:
-    """Copies `size` bytes from `stream` to `out` and returns their base64 MD5.
-
-    MD5 is the slowest step (about 500 MB/s a core): each chunk is hashed on a
-    thread of its own while the next one is read and written.
-    """
+    """Copies `size` bytes from `stream` to `out` and returns their base64 MD5."""
     digest = hashlib.md5(usedforsecurity=False)
-    hashed: Future[None] | None = None
     left = size
-    try:
-        while left > 0 and (chunk := stream.read(min(CHUNK_BYTES, left))):
-            out.write(chunk)
-            if hashed is not None:
-                hashed.result()
-            hashed = _hashing().submit(digest.update, chunk)
-            left -= len(chunk)
-    finally:
-        if hashed is not None:
-            hashed.result()
+    while left > 0 and (chunk := stream.read(min(CHUNK_BYTES, left))):
+        out.write(chunk)
+        digest.update(chunk)
+        left -= len(chunk)
     if left:
         raise ValueError(STREAM_ENDED_EARLY.format(missing=left, size=size))
     return base64.b64encode(digest.digest()).decode()
