@@ -6,7 +6,7 @@ createstaff`, and nothing here sends mail): their routes answer 404.
 
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import pytest
 from django.test import Client
@@ -49,8 +49,9 @@ def _example_path(pattern: str) -> str:
     return _REGEX_GROUP.sub("1", path).lstrip("^").rstrip("$").replace("\\", "")
 
 
-def _paths(patterns: list[URLPattern | URLResolver], prefix: str = "/") -> Iterator[str]:
+def _paths(patterns: Iterable[object], prefix: str = "/") -> Iterator[str]:
     for entry in patterns:
+        assert isinstance(entry, URLPattern | URLResolver)
         here = prefix + _example_path(str(entry.pattern))
         if isinstance(entry, URLResolver):
             yield from _paths(entry.url_patterns, here)
