@@ -1,6 +1,5 @@
 """Cursors are the API's own: signed when issued, anything else refused with 400 on every database."""
 
-import base64
 import uuid
 from datetime import UTC, datetime
 
@@ -10,12 +9,8 @@ import pytest
 from app.core.problems import Problem, ProblemCode
 from app.files.models import File
 from app.files.selectors import cursor_decode, cursor_encode
+from tests.support.api import made_up_cursor
 from tests.support.live_app import LiveApp
-
-
-def _made_up(created_at: str) -> str:
-    """A cursor in the shape the API once issued (base64 of `created_at|id`), made up by a client."""
-    return base64.urlsafe_b64encode(f"{created_at}|{uuid.uuid4()}".encode()).decode().rstrip("=")
 
 
 def test_an_issued_cursor_comes_back_as_its_position_and_a_changed_one_is_refused() -> None:
@@ -34,7 +29,7 @@ def test_a_made_up_cursor_answers_400_on_sqlite_too(embedded_pair: tuple[LiveApp
     app = embedded_pair[0]
     answer = httpx.get(
         f"{app.base_url}/api/v1/files",
-        params={"cursor": _made_up(created_at)},
+        params={"cursor": made_up_cursor(created_at)},
         headers={"Authorization": f"Bearer {app.token}"},
     )
     assert answer.status_code == 400, answer.text

@@ -8,10 +8,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import pytest
 
 from app.core.problems import ProblemCode
 from tests.support.live_app import LiveApp
+from tests.support.raw_http import answer_head
 
 MIB = 1024 * 1024
 ANSWER_TIMEOUT_SECONDS = 5
@@ -38,22 +38,6 @@ def _head(app: LiveApp, path: str, *, length: int, content_type: str = "text/pla
     ).encode()
 
 
-def _answer_to_headers_alone(app: LiveApp, head: bytes) -> bytes:
-    """What the server answers to a request's headers, its body never sent."""
-    with socket.create_connection(("127.0.0.1", app.port), timeout=ANSWER_TIMEOUT_SECONDS) as connection:
-        connection.sendall(head)
-        answer = b""
-        while b"\r\n\r\n" not in answer:
-            try:
-                chunk = connection.recv(65536)
-            except TimeoutError:
-                pytest.fail(f"no answer within {ANSWER_TIMEOUT_SECONDS} s: the server waits for the body")
-            if not chunk:
-                break
-            answer += chunk
-        return answer
-
-
 def test_a_put_is_refused_before_any_of_its_body_is_read(embedded_pair: tuple[LiveApp, LiveApp]) -> None:
     app = embedded_pair[0]
     target = _start(app, 64 * MIB)
@@ -65,7 +49,7 @@ def test_a_put_is_refused_before_any_of_its_body_is_read(embedded_pair: tuple[Li
         "foreign-host": (_head(app, path, length=64 * MIB, host="evil.example"), 400),
     }
     for case, (head, status) in refusals.items():
-        answer = _answer_to_headers_alone(app, head)
+        answer = answer_head(app.port, head, timeout=ANSWER_TIMEOUT_SECONDS)
         assert answer.startswith(f"HTTP/1.1 {status} ".encode()), (case, answer)
         assert b"content-type: application/problem+json" in answer.lower(), (case, answer)
     httpx.delete(f"{app.base_url}/api/v1/files/{target['id']}", headers={"Authorization": f"Bearer {app.token}"})

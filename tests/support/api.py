@@ -1,5 +1,6 @@
 """Helpers for tests that call the API in-process: bearer clients, bodies, signed PUTs, a tiny PNG."""
 
+import base64
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -66,3 +67,9 @@ def signed_put(
             return await client.request(method, path, content=body, headers=dict(headers))
 
     return async_to_sync(put)()
+
+
+def made_up_cursor(created_at: str) -> str:
+    """A cursor in the shape the API once issued (base64 of `created_at|id`), made up by a client."""
+    raw = f"{created_at}|00000000-0000-0000-0000-000000000000"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
