@@ -83,6 +83,20 @@ def test_names_of_dots_and_spaces_only_are_refused(name: str) -> None:
         filename_clean(name)
 
 
+# Characters that show as nothing or as a plain space, for names built to hide them.
+HIDDEN = ["\u3164", "\u2800", "\u115f", "\u034f", "\ufe0f", "\u00a0", "\u3000", "\u200b", "\u202e", "\U000e0041"]
+
+
+@given(st.text(alphabet=st.sampled_from(["a", "b", ".", " ", *HIDDEN]), min_size=1, max_size=24))
+def test_no_hidden_character_survives_into_a_clean_name(raw: str) -> None:
+    try:
+        clean = filename_clean(raw)
+    except Problem:
+        return
+    assert not any(character in HIDDEN for character in clean)
+    assert clean == clean.rstrip(". ")
+
+
 @pytest.mark.parametrize("character", ["\u3164", "\u2800", "\u115f", "\u034f", "\ufe0f", "\u00a0", "\u3000"])
 def test_invisible_and_blank_looking_characters_are_refused_in_names(character: str) -> None:
     with pytest.raises(Problem) as raised:
