@@ -34,6 +34,8 @@ PROBLEM_TEXT: Final[Mapping[ProblemCode, str]] = {
     ProblemCode.SIGNED_URL_INVALID: "The upload link is not valid. Try again.",
     ProblemCode.SIGNED_URL_EXPIRED: "The upload link expired. Try again.",
     ProblemCode.SIGNED_HEADERS_MISMATCH: "The upload was sent with the wrong headers.",
+    ProblemCode.DATABASE_UNAVAILABLE: "The service cannot reach its database right now. Try again in a moment.",
+    ProblemCode.OVERLOADED: "The service is busy right now. Try again in a moment.",
     ProblemCode.UPLOADS_DISABLED: "Uploads are paused for maintenance. Try again in a few minutes.",
     ProblemCode.DIRECT_UPLOADS_DISABLED: "Direct uploads are off for you; the page sends small files another way.",
 }
