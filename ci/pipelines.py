@@ -4,8 +4,9 @@ One image per run: `build` exports it once as an OCI tarball; trivy and syft rea
 file; `publish` imports the same file, scans it again with today's database, pushes it
 and signs the digest the registry reports only if it is the tarball's own.
 
-Later issues add their pipelines here the same way: `perf` (ci/perf.py, k6),
-`swarm-deploy` and `chaos` (ci/chaos.py).
+`swarm-deploy` runs ci/swarm_deploy.py against a Swarm manager over SSH
+(ci/swarm_pipeline.py). Later issues add their pipelines here the same way: `chaos`
+(ci/chaos.py).
 """
 
 import argparse
@@ -22,7 +23,7 @@ import anyio
 import dagger
 from dagger import dag
 
-from ci import checks, deploy, github, image, provenance, publish, release, scan, workspace
+from ci import checks, deploy, github, image, perf, provenance, publish, release, scan, swarm, swarm_pipeline, workspace
 from ci.canary import cli as canary_cli
 
 IMAGE_FILE: Final = "image.tar"
@@ -30,6 +31,7 @@ SBOM_FILE: Final = "sbom.spdx.json"
 ERROR_STEPS_FAILED: Final = "failed: {names} (each step's output is printed above)"
 ERROR_NO_ARTIFACT: Final = "no {path}: run `python ci/main.py build` first (or pass --input)"
 ERROR_DEPLOY: Final = "failed: the canary controller exited {code} (its report is printed above)"
+ERROR_SWARM_DEPLOY: Final = "failed: swarm-deploy (its output is printed above)"
 
 
 class PipelineError(Exception):
@@ -112,6 +114,15 @@ def publish_plan(tarball: dagger.File, target: release.RegistryTarget, *, passwo
     return publish.authenticated(publish.imported(tarball), target, publish.secret_from_env(password_env))
 
 
+def perf_plan(build: Build, *, scenario: str, target: str | None, token_env: str, run_id: str) -> perf.Plan:
+    """k6 against the image built here on its own services, or only k6 against `target`."""
+    source = workspace.repository(str(build.root))
+    if target is not None:
+        token = publish.secret_from_env(token_env)
+        return perf.target_plan(source, scenario=scenario, target=target, token=token, run_id=run_id)
+    return perf.local_plan(source, image_plan(build), scenario=scenario, run_id=run_id)
+
+
 def sign_plan(
     build: Build, target: release.RegistryTarget, *, digest_reference: str, password_env: str, sbom: dagger.File
 ) -> dagger.Container:
@@ -149,6 +160,12 @@ def deploy_plan(build: Build, arguments: argparse.Namespace) -> dagger.Container
         secrets={name: publish.secret_from_env(name) for name in secret_envs},
         run_id=f"{release.commit_tag(build.commit)}-{uuid.uuid4().hex[:6]}",
     )
+
+
+def swarm_deploy_plan(
+    build: Build, deployment: swarm.Deployment, target: swarm_pipeline.SwarmTarget
+) -> dagger.Container:
+    return swarm_pipeline.deployer(source(build), deployment, target, run_id=build.run_id)
 
 
 async def run_steps(steps: Mapping[str, dagger.Container]) -> None:
@@ -207,6 +224,14 @@ async def run_deploy(build: Build, arguments: argparse.Namespace) -> None:
     print(report)
 
 
+async def run_swarm_deploy(build: Build, deployment: swarm.Deployment, target: swarm_pipeline.SwarmTarget) -> None:
+    try:
+        print(await swarm_deploy_plan(build, deployment, target).stdout())
+    except dagger.ExecError as error:
+        print(error.stdout, error.stderr, sep="\n", file=sys.stderr)
+        raise PipelineError(ERROR_SWARM_DEPLOY) from error
+
+
 async def run_publish(
     build: Build, target: release.RegistryTarget, *, password_env: str, artifacts: Path, digest: str
 ) -> None:
@@ -229,3 +254,10 @@ async def run_publish(
         print(f"signed {digest_reference} and attested its SBOM (cosign, keyless)")
     else:
         print("not in GitHub Actions: published unsigned (keyless signing needs its OIDC token)")
+
+
+async def run_perf(build: Build, *, scenario: str, target: str | None, token_env: str, output: Path) -> None:
+    plan = perf_plan(build, scenario=scenario, target=target, token_env=token_env, run_id=uuid.uuid4().hex)
+    failure = await perf.run(plan, output=output)
+    if failure is not None:
+        raise PipelineError(f"failed: {failure}")

@@ -25,9 +25,10 @@ _DAGGER_VERSION = re.compile(r"\bv(\d+\.\d+\.\d+\S*)")
 
 
 def expected_tools(platform: str) -> tuple[str, ...]:
-    """Every executable the shell must put on PATH, for a `sys.platform` value."""
-    linux = LINUX_TOOLS if platform.startswith("linux") else ()
-    return (*checks.required_tools(), *PIPELINE_TOOLS, *linux)
+    """Every executable the shell must put on PATH, for a `sys.platform` value, once each."""
+    on_linux = platform.startswith("linux")
+    names = dict.fromkeys((*checks.required_tools(), *PIPELINE_TOOLS, *LINUX_TOOLS))
+    return tuple(name for name in names if on_linux or name not in LINUX_TOOLS)
 
 
 def missing_tools(names: Sequence[str], which: Callable[[str], str | None] = shutil.which) -> list[str]:

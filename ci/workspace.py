@@ -14,6 +14,19 @@ PYTHON_IMAGE: Final = (
     "@sha256:e5b65587bce7de595f299855d7385fe7fca39b8a74baa261ba1b7147afa78e58"
 )
 
+# The Docker CLI alone (no engine): a machine tool in the check container, and the client
+# swarm-deploy drives.
+DOCKER_CLI_IMAGE: Final = "docker:28.5.2-cli@sha256:625d9431a9f54c5a2bc90f24f0e1c3d55b1349fd857dd85035f98c2c9acbdd4d"
+DOCKER_CLI_PATH: Final = "/usr/local/bin/docker"
+TERRAFORM_IMAGE: Final = (
+    "hashicorp/terraform:1.11.3@sha256:c2c17884347f9b5f3d71067a3ef1fb736f748979f89b35a2e4b5225735e7fe01"
+)
+# checks.MACHINE_TOOLS: the image each comes from in the container, and its path there.
+MACHINE_TOOL_SOURCES: Final = {
+    "docker": (DOCKER_CLI_IMAGE, DOCKER_CLI_PATH),
+    "terraform": (TERRAFORM_IMAGE, "/bin/terraform"),
+}
+
 SOURCE_PATH: Final = "/src"
 UV_CACHE_PATH: Final = "/root/.cache/uv"
 UV_CACHE_VOLUME: Final = "uv-cache"
@@ -33,6 +46,16 @@ LOCK_FILES: Final = ["pyproject.toml", "uv.lock", ".python-version"]
 def repository(path: str = ".") -> dagger.Directory:
     """The checkout on the host, as git would commit it: .gitignore honoured."""
     return dag.host().directory(path, exclude=SOURCE_EXCLUDES, gitignore=True)
+
+
+def machine_tool(name: str) -> dagger.File:
+    """A checks.MACHINE_TOOLS executable, from its pinned image."""
+    image, path = MACHINE_TOOL_SOURCES[name]
+    return dag.container().from_(image).file(path)
+
+
+def docker_cli() -> dagger.File:
+    return machine_tool("docker")
 
 
 def python_environment(source: dagger.Directory) -> dagger.Container:
@@ -58,6 +81,9 @@ def python_environment(source: dagger.Directory) -> dagger.Container:
     )
     for spec in checks.uv_tool_specs():
         container = container.with_exec(list(checks.uv_tool_install(spec)))
+    for tool in checks.MACHINE_TOOLS:
+        # Where machines of this kind have them.
+        container = container.with_file(f"/usr/local/bin/{tool}", machine_tool(tool))
     return (
         container.with_workdir(SOURCE_PATH)
         .with_directory(SOURCE_PATH, source, include=LOCK_FILES)

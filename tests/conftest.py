@@ -6,15 +6,44 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.test.client import ClientHandler
 from pytest_django import Settings
 
 from app.accounts.models import User
+from app.core.internals.request_threads import release_connections_only_when_requests_finish
 from app.files.storage import storage
 from app.integrations import gcs
 from tests.plugin import postgres_cluster
 from tests.support.api import bearer_client
+from tests.support.flags import FlagSwitch, flag_file_write, flags_running, repo_flags
 from tests.support.gcs import TEST_BUCKET, Emulator, emulator_start, signing_key_write
 from tests.support.live_app import LiveApp, live_app, live_app_env
+
+
+@pytest.fixture(scope="session", autouse=True)
+def production_signal_wiring() -> Iterator[None]:
+    """Keeps the app's request signal wiring under Django's in-process test client.
+
+    Django's ClientHandler reconnects `close_old_connections` to
+    `request_started` after every request, undoing what app.core.apps set up;
+    this puts it back after each one. The rest of production's wiring cannot
+    run in process: the test's transaction lives on the connection of the
+    thread that runs the test (hence DATABASE_THREADS=0 in tests/plugin.py),
+    which reused request threads, database threads and the async pool would
+    never see. Tests that need all of it serve the app for real
+    (tests.support.live_app).
+    """
+    original = ClientHandler.__call__
+
+    def call(self: ClientHandler, environ: dict[str, Any]) -> Any:
+        try:
+            return original(self, environ)
+        finally:
+            release_connections_only_when_requests_finish()
+
+    ClientHandler.__call__ = call
+    yield
+    ClientHandler.__call__ = original
 
 
 @pytest.fixture(scope="session")
@@ -72,6 +101,15 @@ def embedded_pair() -> Iterator[tuple[LiveApp, LiveApp]]:
     env = live_app_env(None, {"LOG_LEVEL": "DEBUG"})
     with live_app(env) as first, live_app(env) as second:
         yield first, second
+
+
+@pytest.fixture
+def flag_switch(tmp_path: Path) -> Iterator[FlagSwitch]:
+    """This process's feature flags on a copy of the repo's flag file, which the test may change."""
+    path = tmp_path / "flags.json"
+    flag_file_write(path, repo_flags())
+    with flags_running(path) as flag_file:
+        yield FlagSwitch(flag_file)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from ninja.renderers import BaseRenderer
 
 from app.accounts.api import router as accounts_router
 from app.accounts.auth import user_auth
+from app.core import db
 from app.core.problems import (
     INTERNAL_ERROR,
     NOT_FOUND,
@@ -21,6 +22,7 @@ from app.core.problems import (
     REQUEST_REFUSED,
     Problem,
     ProblemCode,
+    problem_answer,
     problem_code_for,
     problem_response,
 )
@@ -37,13 +39,14 @@ BODY_TOO_LARGE = "The request body is larger than the {limit} bytes this endpoin
 _COMMON_PROBLEMS = {
     "400": "Bad request",
     "401": "Not signed in",
-    "403": "Forbidden (CSRF or signature)",
+    "403": "Forbidden (CSRF, signature, or a feature switched off for you)",
     "404": "Not found (also for other users' resources)",
     "409": "Conflict",
     "410": "Gone",
     "413": "Too large or over quota",
     "415": "Type not accepted",
     "422": "Validation failed",
+    "503": "The database is unavailable or overloaded (see Retry-After)",
 }
 
 
@@ -102,7 +105,7 @@ api.add_router("/v1/", files_router)
 
 @api.exception_handler(Problem)
 def _problem(request: HttpRequest, exc: Problem) -> HttpResponse:
-    return problem_response(request, status=exc.status, detail=exc.detail, code=exc.code, extra=exc.extra)
+    return problem_answer(request, exc)
 
 
 @api.exception_handler(ValidationError)
@@ -159,5 +162,8 @@ def _suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
 
 @api.exception_handler(Exception)
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # A database failure outside app.core.db (Django reading the session, say) is still a 503.
+    if (problem := db.failure_problem(exc)) is not None:
+        return _problem(request, problem)
     logger.exception("unhandled error in API operation")
     return problem_response(request, status=500, detail=INTERNAL_ERROR, code=ProblemCode.INTERNAL_ERROR)

@@ -8,17 +8,13 @@ real services; a missing or malformed value stops start-up naming it.
 import secrets
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-# django-types lags Django 6.1: it has no django.utils.csp, so CSP is used as Any below.
-from django.utils.csp import CSP as _UntypedCSP  # noqa: N811  # pyright: ignore[reportMissingImports, reportUnknownVariableType]
-
+from app.config.csp import content_security_policy
 from app.config.env import MISSING, Env
-
-CSP = cast(Any, _UntypedCSP)
 
 env = Env()
 
@@ -80,24 +76,26 @@ INSTALLED_APPS = [
     "app.core",
     "app.accounts",
     "app.files",
+    "app.web",
+    "app.flags",
 ]
 
 # Django's middleware, in subclasses that run on the event loop instead of a
-# thread per hook (see app/core/inline_middleware.py; app/core/checks.py makes
+# thread per hook (see app/core/internals/middleware.py; app/core/checks.py makes
 # sure they are here, and SILENCED_SYSTEM_CHECKS below explains the rest).
 MIDDLEWARE = [
     "app.core.middleware.RequestContextMiddleware",
     # Outside Django's own, so that their error answers (a 404, a refused Host) are seen too.
     "app.core.middleware.NoStoreMiddleware",
     "app.core.middleware.ProblemAnswersMiddleware",
-    "app.core.inline_middleware.SecurityMiddleware",
-    "app.core.inline_middleware.SessionMiddleware",
-    "app.core.inline_middleware.CommonMiddleware",
-    "app.core.inline_middleware.CsrfViewMiddleware",
-    "app.core.inline_middleware.AuthenticationMiddleware",
-    "app.core.inline_middleware.MessageMiddleware",
-    "app.core.inline_middleware.XFrameOptionsMiddleware",
-    "app.core.inline_middleware.ContentSecurityPolicyMiddleware",
+    "app.core.internals.middleware.SecurityMiddleware",
+    "app.core.internals.middleware.SessionMiddleware",
+    "app.core.internals.middleware.CommonMiddleware",
+    "app.core.internals.middleware.CsrfViewMiddleware",
+    "app.core.internals.middleware.AuthenticationMiddleware",
+    "app.core.internals.middleware.MessageMiddleware",
+    "app.core.internals.middleware.XFrameOptionsMiddleware",
+    "app.core.internals.middleware.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
 # Django's deploy checks W001-W003 look for the original paths above by
@@ -131,6 +129,12 @@ DATABASE_POOL_MAX_SIZE = env.integer("DATABASE_POOL_MAX_SIZE", 10, low=1, high=5
 DATABASE_THREADS = env.integer("DATABASE_THREADS", 4, low=0, high=64)
 if DATABASE_THREADS > DATABASE_POOL_MAX_SIZE:
     raise ImproperlyConfigured("DATABASE_THREADS must not exceed DATABASE_POOL_MAX_SIZE")
+# How long a request thread a burst started may stay idle (app/core/internals/request_threads.py).
+REQUEST_THREADS_IDLE_SECONDS = env.integer("REQUEST_THREADS_IDLE_SECONDS", 10, low=1, high=3600)
+# The bounds app/core/db.py puts on every query (see its docstring).
+DATABASE_TIMEOUT_SECONDS = env.integer("DATABASE_TIMEOUT_SECONDS", 5, low=1, high=600)
+DATABASE_CONNECT_TIMEOUT_SECONDS = env.integer("DATABASE_CONNECT_TIMEOUT_SECONDS", 2, low=1, high=60)
+DATABASE_MAX_WAITING = env.integer("DATABASE_MAX_WAITING", 128, low=0, high=10_000)
 
 
 def _database(url: str | None) -> dict[str, Any]:
@@ -148,8 +152,14 @@ def _database(url: str | None) -> dict[str, Any]:
             },
         }
     config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0))
-    # Django's own psycopg pool; CONN_MAX_AGE must stay 0 with it.
-    config["OPTIONS"] = {"pool": {"min_size": 1, "max_size": DATABASE_POOL_MAX_SIZE, "timeout": 10}}
+    config["OPTIONS"] = {
+        # Django's own psycopg pool; CONN_MAX_AGE must stay 0 with it. Its
+        # timeout is how long a thread waits for a connection.
+        "pool": {"min_size": 1, "max_size": DATABASE_POOL_MAX_SIZE, "timeout": DATABASE_CONNECT_TIMEOUT_SECONDS},
+        "connect_timeout": DATABASE_CONNECT_TIMEOUT_SECONDS,
+        # UTC on connect spares Django its SET TIME ZONE round trip.
+        "options": f"-c statement_timeout={DATABASE_TIMEOUT_SECONDS * 1000} -c TimeZone=UTC",
+    }
     return config
 
 
@@ -234,7 +244,7 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/api/v1/me"
+LOGIN_REDIRECT_URL = "/"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -310,14 +320,17 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_CSP = {
-    "default-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:"],
-    "object-src": [CSP.NONE],
-    "base-uri": [CSP.NONE],
-    "frame-ancestors": [CSP.NONE],
-    "form-action": [CSP.SELF],
-}
+# Where browsers PUT direct uploads: the signed URLs' endpoint (as in
+# app/integrations/gcs.py), or the app itself in embedded mode.
+GOOGLE_STORAGE_ENDPOINT = "https://storage.googleapis.com"
+STORAGE_URL_FOR_BROWSERS = (
+    (GCS_PUBLIC_ENDPOINT or env.optional_text("STORAGE_EMULATOR_HOST") or GOOGLE_STORAGE_ENDPOINT)
+    if GCS_BUCKET
+    else None
+)
+SECURE_CSP = content_security_policy(
+    sign_in_url=GOOGLE_OAUTH_ENDPOINTS["authorize"], storage_url=STORAGE_URL_FOR_BROWSERS
+)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 if IS_PRODUCTION:
@@ -332,6 +345,14 @@ if IS_PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
+
+# --- Feature flags ------------------------------------------------------------
+
+# flagd's JSON flag file (README.md, "Feature flags"), re-read while the app runs. A file that
+# is not there at start-up leaves the in-code defaults in force (app/flags/catalog.py).
+FLAGS_FILE = Path(env.text("FLAGS_FILE", str(BASE_DIR / "deploy" / "flags" / "flags.json")))
+# How often each worker looks at the file: an edit is in force within about this long.
+FLAGS_POLL_INTERVAL_MS = env.integer("FLAGS_POLL_INTERVAL_MS", 1000, low=50, high=3_600_000)
 
 # --- Telemetry --------------------------------------------------------------
 

@@ -17,4 +17,5 @@ urlpatterns = [
     path("accounts/google/login/", google_oauth.oauth2_login, name="google_login"),
     path("accounts/google/login/callback/", google_oauth.oauth2_callback, name="google_callback"),
     path("accounts/", include("app.accounts.urls")),
+    path("", include("app.web.urls")),
 ]

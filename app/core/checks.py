@@ -6,12 +6,12 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
 
 # Django's deploy checks look for these exact paths; the project uses the
-# event-loop subclasses from `app.core.inline_middleware` in their place.
+# event-loop subclasses from `app.core.internals.middleware` in their place.
 REPLACED_MIDDLEWARE = {
-    "django.middleware.security.SecurityMiddleware": "app.core.inline_middleware.SecurityMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware": "app.core.inline_middleware.XFrameOptionsMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware": "app.core.inline_middleware.CsrfViewMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware": "app.core.inline_middleware.SessionMiddleware",
+    "django.middleware.security.SecurityMiddleware": "app.core.internals.middleware.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware": "app.core.internals.middleware.XFrameOptionsMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware": "app.core.internals.middleware.CsrfViewMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware": "app.core.internals.middleware.SessionMiddleware",
 }
 MIDDLEWARE_MISSING = "{replacement} (standing in for {original}) is not in MIDDLEWARE."
 

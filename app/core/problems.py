@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 
+from app.core.internals.responses import mark_logged
 from app.core.signed_urls import without_secrets
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -24,6 +25,9 @@ class ProblemCode(StrEnum):
     NOT_FOUND = "not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     INTERNAL_ERROR = "internal_error"
+    # Dependencies (503, with Retry-After)
+    DATABASE_UNAVAILABLE = "database_unavailable"
+    OVERLOADED = "overloaded"
     # Accounts
     INVALID_TOKEN_TTL = "invalid_token_ttl"
     INVALID_TOKEN_NAME = "invalid_token_name"
@@ -48,13 +52,16 @@ class ProblemCode(StrEnum):
     SIGNED_URL_INVALID = "signed_url_invalid"
     SIGNED_URL_EXPIRED = "signed_url_expired"
     SIGNED_HEADERS_MISMATCH = "signed_headers_mismatch"
+    # Feature flags (app/flags): uploads paused, or the direct path not offered to this user
+    UPLOADS_DISABLED = "uploads_disabled"
+    DIRECT_UPLOADS_DISABLED = "direct_uploads_disabled"
 
 
 class Problem(Exception):
     """A client error that becomes a problem-details response.
 
     `code` is a stable machine-readable reason (also the `type` suffix);
-    `detail` is for humans.
+    `detail` is for humans; `retry_after` (seconds) becomes a Retry-After header.
     """
 
     status: int = HTTPStatus.BAD_REQUEST
@@ -66,6 +73,7 @@ class Problem(Exception):
         code: str,
         status: int | None = None,
         extra: dict[str, Any] | None = None,
+        retry_after: int | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
@@ -73,6 +81,7 @@ class Problem(Exception):
         if status is not None:
             self.status = status
         self.extra = extra or {}
+        self.retry_after = retry_after
 
 
 NOT_FOUND = "Not found."
@@ -112,6 +121,7 @@ def problem_response(
     detail: str,
     code: str,
     extra: dict[str, Any] | None = None,
+    retry_after: int | None = None,
 ) -> JsonResponse:
     body: dict[str, Any] = {
         "type": f"/problems/{code}",
@@ -122,4 +132,20 @@ def problem_response(
         "code": code,
         **(extra or {}),
     }
-    return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
+    response = JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
+    mark_logged(response)  # the access log has it
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def problem_answer(request: HttpRequest, problem: Problem) -> JsonResponse:
+    """The response a raised `Problem` becomes."""
+    return problem_response(
+        request,
+        status=problem.status,
+        detail=problem.detail,
+        code=problem.code,
+        extra=problem.extra,
+        retry_after=problem.retry_after,
+    )

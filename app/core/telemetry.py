@@ -11,7 +11,6 @@ import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
@@ -20,6 +19,7 @@ from opentelemetry import trace
 from opentelemetry.trace import StatusCode
 
 from app.core.async_middleware import AsyncMiddleware
+from app.core.internals.asgi_route import scope_route_set
 from app.core.problems import Problem
 from app.core.signed_urls import without_secrets
 
@@ -108,12 +108,6 @@ def loggable_path(request: HttpRequest) -> str:
     return without_secrets(request.path)
 
 
-@dataclass(frozen=True)
-class _ScopeRoute:
-    # The ASGI instrumentation labels HTTP metrics with `scope["route"].path_format`.
-    path_format: str
-
-
 def route_record(scope: Scope | None, *, method: str, route: str | None, path: str) -> None:
     """Names the current server span after `route` and labels the HTTP metrics with it.
 
@@ -127,7 +121,7 @@ def route_record(scope: Scope | None, *, method: str, route: str | None, path: s
     if route is None:
         return
     if scope is not None:
-        scope["route"] = _ScopeRoute(route)
+        scope_route_set(scope, route)
     if span.is_recording():
         span.update_name(f"{method} {route}")
         span.set_attribute("http.route", route)

@@ -1,7 +1,7 @@
 """The files API: thin handlers that validate, call one service or selector, and shape the answer."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from ninja import File as FileParam
@@ -10,11 +10,23 @@ from ninja.files import UploadedFile
 from pydantic import Field
 
 from app.accounts.auth import authenticated_user
+from app.core.problems import PROBLEM_CONTENT_TYPE
 from app.files import selectors, services
 from app.files.schemas import FileOut, FilePageOut, UploadStartIn, UploadStartOut
 from app.files.storage import download_headers
 
 router = Router(tags=["files"])
+
+# The upload operations' own answer while the `uploads-enabled` feature flag is off.
+_UPLOADS_PAUSED: dict[str, Any] = {
+    "responses": {
+        "503": {
+            "description": "Uploads paused (code `uploads_disabled`); retry after `Retry-After` seconds",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+            "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+    }
+}
 
 
 class PageParams(Schema):
@@ -22,7 +34,12 @@ class PageParams(Schema):
     cursor: Annotated[str | None, Field(max_length=200)] = None
 
 
-@router.post("/files", response={201: FileOut}, summary="Upload a small file (multipart field `file`)")
+@router.post(
+    "/files",
+    response={201: FileOut},
+    summary="Upload a small file (multipart field `file`)",
+    openapi_extra=_UPLOADS_PAUSED,
+)
 async def file_upload(request: HttpRequest, file: FileParam[UploadedFile]) -> Status[object]:
     return Status(201, await services.file_upload(owner=authenticated_user(request), upload=file))
 
@@ -34,7 +51,7 @@ async def file_list(request: HttpRequest, params: Query[PageParams]) -> object:
 
 @router.get("/files/{file_id}", response=FileOut, summary="One file's metadata")
 async def file_get(request: HttpRequest, file_id: uuid.UUID) -> object:
-    return await selectors.file_owned(owner=authenticated_user(request), file_id=file_id)
+    return await selectors.file_get(owner=authenticated_user(request), file_id=file_id)
 
 
 @router.get(
@@ -56,7 +73,12 @@ async def file_delete(request: HttpRequest, file_id: uuid.UUID) -> Status[None]:
     return Status(204, None)
 
 
-@router.post("/uploads", response={201: UploadStartOut}, summary="Start a direct upload")
+@router.post(
+    "/uploads",
+    response={201: UploadStartOut},
+    summary="Start a direct upload (403 `direct_uploads_disabled`: use POST /api/v1/files instead)",
+    openapi_extra=_UPLOADS_PAUSED,
+)
 async def upload_start(request: HttpRequest, payload: UploadStartIn) -> Status[UploadStartOut]:
     file, target, expires_at = await services.upload_start(
         owner=authenticated_user(request),
@@ -79,6 +101,8 @@ async def upload_start(request: HttpRequest, payload: UploadStartIn) -> Status[U
     )
 
 
-@router.post("/uploads/{file_id}/complete", response=FileOut, summary="Verify a direct upload")
+@router.post(
+    "/uploads/{file_id}/complete", response=FileOut, summary="Verify a direct upload", openapi_extra=_UPLOADS_PAUSED
+)
 async def upload_complete(request: HttpRequest, file_id: uuid.UUID) -> object:
     return await services.upload_complete(owner=authenticated_user(request), file_id=file_id)

@@ -1,6 +1,9 @@
 """Writes for files: the two upload paths, completion, deletion, download links.
 
 Every rejection removes what was stored and raises a `Problem` naming the reason.
+Feature flags decide, per user, whether uploads are open, whether the direct
+path is offered, the quota, and whether downloads go through the CDN
+(app/files/availability.py, app/files/quota.py).
 """
 
 import asyncio
@@ -20,10 +23,11 @@ from app.accounts.models import User
 from app.core import db, telemetry
 from app.core.problems import NotFound, Problem, ProblemCode
 from app.files import metrics
+from app.files.availability import direct_uploads_check, is_cdn_download, uploads_open_check
 from app.files.content_types import SNIFF_BYTES, content_check, declared_type_check, extension_check
 from app.files.filenames import filename_clean
 from app.files.models import File
-from app.files.quota import owner_lock, quota_check
+from app.files.quota import QuotaLimits, owner_lock, quota_check, quota_limits
 from app.files.selectors import FILE_NOT_FOUND, file_owned
 from app.files.storage import UploadTarget, in_storage_thread, storage, storage_key, write_arriving
 from app.integrations import cloud_cdn
@@ -61,14 +65,14 @@ def _checksum_check(checksum: str | None) -> str:
     return checksum
 
 
-def _reserve(file: File) -> None:
+def _reserve(file: File, limits: QuotaLimits) -> None:
     """Inserts the pending file if the owner's quota has room for it. Call through `db.write`."""
     owner_lock(file.owner_id)
-    quota_check(file.owner_id, timezone.now(), size=file.size)
+    quota_check(file.owner_id, timezone.now(), limits=limits, size=file.size)
     file.save(force_insert=True)
 
 
-def _mark_ready(file: File, checksum_md5: str) -> File:
+def _mark_ready(file: File, checksum_md5: str, limits: QuotaLimits) -> File:
     """The file, now ready, if the quota still holds it. Call through `db.write`."""
     owner_lock(file.owner_id)
     current = File.objects.select_for_update().filter(id=file.id).first()
@@ -79,7 +83,7 @@ def _mark_ready(file: File, checksum_md5: str) -> File:
         return current
     now = timezone.now()
     # Again at completion: other uploads may have completed meanwhile.
-    quota_check(file.owner_id, now, size=file.size, excluding=file.id)
+    quota_check(file.owner_id, now, limits=limits, size=file.size, excluding=file.id)
     current.status = File.Status.READY
     current.checksum_md5 = checksum_md5
     current.completed_at = now
@@ -139,6 +143,7 @@ def _stored_md5(key: str, size: int) -> str:
 @telemetry.traced("upload.small", on_problem=metrics.upload_rejected)
 async def file_upload(*, owner: User, upload: UploadedFile) -> File:
     """The small-upload path: the multipart body was spooled to disk by Django."""
+    uploads_open_check(owner)
     size = upload.size or 0
     metrics.upload_started(kind="small", size=size)
     _size_check(size, limit=min(settings.FILES_SMALL_UPLOAD_MAX_BYTES, settings.FILES_MAX_BYTES))
@@ -149,14 +154,15 @@ async def file_upload(*, owner: User, upload: UploadedFile) -> File:
         declared = None  # a client that did not say; the content decides
     content_type = content_check(head=head, is_whole=size <= SNIFF_BYTES, declared=declared, filename=filename)
     file = _new_file(owner=owner, filename=filename, content_type=content_type, size=size, checksum="")
-    await db.write(lambda: _reserve(file))
+    limits = quota_limits(owner)
+    await db.write(lambda: _reserve(file, limits))
     try:
         await in_storage_thread(
             storage().write, file.storage_key, upload.file, size=size, content_type=content_type, filename=filename
         )
         # Hashed once, by storage on the way in (GCS computes it on its side).
         md5 = await in_storage_thread(_stored_md5, file.storage_key, size)
-        ready = await db.write(lambda: _mark_ready(file, md5))
+        ready = await db.write(lambda: _mark_ready(file, md5, limits))
     except BaseException:
         await _discard(file)
         raise
@@ -175,6 +181,8 @@ async def upload_start(
     resumable: bool,
 ) -> tuple[File, UploadTarget, datetime]:
     """Reserves quota for a direct upload and returns where to PUT the bytes."""
+    uploads_open_check(owner)
+    direct_uploads_check(owner)
     metrics.upload_started(kind="direct", size=size)
     _size_check(size, limit=settings.FILES_MAX_BYTES)
     clean_name = filename_clean(filename)
@@ -182,7 +190,8 @@ async def upload_start(
     extension_check(clean_name, normalised_type)
     md5 = _checksum_check(checksum)
     file = _new_file(owner=owner, filename=clean_name, content_type=normalised_type, size=size, checksum=md5)
-    await db.write(lambda: _reserve(file))
+    limits = quota_limits(owner)
+    await db.write(lambda: _reserve(file, limits))
     url_expires_at = timezone.now() + timedelta(seconds=settings.FILES_UPLOAD_URL_TTL_SECONDS)
     try:
         target = await in_storage_thread(
@@ -207,7 +216,7 @@ def _claim(key: str) -> File:
     claimed = File.objects.filter(storage_key=key, status=File.Status.PENDING, received_at__isnull=True).update(
         received_at=timezone.now()
     )
-    file = File.objects.filter(storage_key=key).first()
+    file = File.objects.select_related("owner").filter(storage_key=key).first()
     if file is None:
         raise Problem(UPLOAD_GONE, code=ProblemCode.UPLOAD_GONE, status=410)
     if not claimed:
@@ -233,6 +242,7 @@ async def upload_receive(*, key: str, chunks: AsyncIterator[bytes]) -> None:
 
 
 async def _receive(file: File, chunks: AsyncIterator[bytes]) -> None:
+    uploads_open_check(file.owner)
     if await in_storage_thread(storage().info, file.storage_key) is not None:
         # Stored before claims were recorded.
         raise Problem(ALREADY_UPLOADED, code=ProblemCode.ALREADY_UPLOADED, status=409)
@@ -244,6 +254,7 @@ async def _receive(file: File, chunks: AsyncIterator[bytes]) -> None:
 @telemetry.traced("upload.complete", on_problem=metrics.upload_rejected)
 async def upload_complete(*, owner: User, file_id: uuid.UUID) -> File:
     """Verifies the uploaded object against the declaration; the file becomes ready or is removed."""
+    uploads_open_check(owner)
     file = await file_owned(owner=owner, file_id=file_id)
     if file.status == File.Status.READY:
         return file
@@ -274,7 +285,8 @@ async def upload_complete(*, owner: User, file_id: uuid.UUID) -> File:
         await in_storage_thread(
             storage().describe, file.storage_key, content_type=file.content_type, filename=file.filename
         )
-        ready = await db.write(lambda: _mark_ready(file, found.md5_b64 or ""))
+        limits = quota_limits(owner)
+        ready = await db.write(lambda: _mark_ready(file, found.md5_b64 or "", limits))
     except Problem as problem:
         raise await _reject(file, problem) from None
     logger.info("upload completed", extra={"file_id": str(file.id), "size": file.size})
@@ -287,8 +299,8 @@ async def file_delete(*, owner: User, file_id: uuid.UUID) -> None:
     await _discard(file)
 
 
-def _download_url(file: File, expires_at: datetime) -> str:
-    if settings.CDN_BASE_URL:
+def _download_url(file: File, expires_at: datetime, *, through_cdn: bool) -> str:
+    if through_cdn:
         # Cloud CDN in front of the bucket: its own signature scheme, and cached at the edge.
         return cloud_cdn.cdn_url_sign(
             f"{settings.CDN_BASE_URL.rstrip('/')}/{file.storage_key}",
@@ -307,4 +319,5 @@ async def file_download_url(*, owner: User, file_id: uuid.UUID) -> tuple[File, s
     if file.status != File.Status.READY:
         raise NotFound(FILE_NOT_FOUND)
     expires_at = timezone.now() + timedelta(seconds=settings.FILES_DOWNLOAD_URL_TTL_SECONDS)
-    return file, await in_storage_thread(_download_url, file, expires_at)
+    through_cdn = is_cdn_download(owner)
+    return file, await in_storage_thread(_download_url, file, expires_at, through_cdn=through_cdn)

@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils.crypto import get_random_string
 from pytest_django.fixtures import Settings
 
-from tests.accounts.fake_google import CLIENT_ID, CLIENT_SECRET, FakeGoogle, fake_google_running
+from tests.support.fake_google import CLIENT_ID, CLIENT_SECRET, FakeGoogle, fake_google_running
 
 LOGIN_PATH = "/accounts/google/login/"
 CALLBACK_PATH = "/accounts/google/login/callback/"

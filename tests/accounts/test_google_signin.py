@@ -24,7 +24,7 @@ from tests.accounts.conftest import (
     sign_in_start,
     signed_in_email,
 )
-from tests.accounts.fake_google import CLIENT_ID, KID, FakeGoogle, signing_key
+from tests.support.fake_google import CLIENT_ID, KID, FakeGoogle, signing_key
 
 pytestmark = pytest.mark.django_db
 

@@ -25,7 +25,7 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 from django.http import HttpRequest, JsonResponse  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from app.core.request_threads import ReusedRequestThreads, release_connections_only_when_requests_finish  # noqa: E402
+from app.core.internals.request_threads import ReusedRequestThreads, release_connections_only_when_requests_finish  # noqa: E402
 
 
 async def hello(request: HttpRequest) -> JsonResponse:

@@ -11,6 +11,7 @@ def test_one_paired_round_measures_both_apps_and_reports_their_ratio() -> None:
     result = telemetry.compare(postgres_cluster(), seconds=1, rounds=1, connections=4)
 
     (paired,) = result.rounds
-    assert paired.off.rps > 0 and paired.on.rps > 0
+    assert paired.off.rps > 0 and paired.on.rps > 0 and paired.full.rps > 0
+    assert set(result.rss_mib) == {"off", "10%", "100%"}
     assert result.ratio == paired.on.rps / paired.off.rps
     assert "median of 1 rounds" in result.report()

@@ -62,6 +62,9 @@ def test_production_turns_every_browser_safety_on(tmp_path: Path) -> None:
     assert shown["ACCOUNT_DEFAULT_HTTP_PROTOCOL"] == "https"
     assert shown["SECURE_CSP"]["default-src"] == ["'self'"]
     assert shown["SECURE_CSP"]["frame-ancestors"] == ["'none'"]
+    # The sign-in form's redirect to Google, and the files page's PUT to GCS signed URLs.
+    assert shown["SECURE_CSP"]["form-action"] == ["'self'", "https://accounts.google.com"]
+    assert shown["SECURE_CSP"]["connect-src"] == ["'self'", "https://storage.googleapis.com"]
     middleware = shown["MIDDLEWARE"]
     assert isinstance(middleware, list)
     assert any(str(path).endswith(".ContentSecurityPolicyMiddleware") for path in middleware)

@@ -7,14 +7,14 @@ import httpx
 import pytest
 
 from app.core.problems import Problem, ProblemCode
-from app.files.models import File
-from app.files.selectors import cursor_decode, cursor_encode
+from app.files.selectors import FileRow, cursor_decode, cursor_encode
 from tests.support.api import made_up_cursor
 from tests.support.live_app import LiveApp
 
 
 def test_an_issued_cursor_comes_back_as_its_position_and_a_changed_one_is_refused() -> None:
-    file = File(id=uuid.uuid4(), created_at=datetime(2030, 1, 2, 3, 4, 5, 678901, tzinfo=UTC))
+    created_at = datetime(2030, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    file = FileRow(uuid.uuid4(), "a.txt", "text/plain", 1, "", "ready", created_at, created_at)
     cursor = cursor_encode(file)
     assert cursor_decode(cursor) == (file.created_at, file.id)
     assert len(cursor) <= 200  # the query parameter's bound

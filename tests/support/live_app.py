@@ -77,9 +77,7 @@ def live_app(
         token = issued.stdout.strip().splitlines()[-1]
     port = free_port()
     if asgi_app is None:
-        command = _app_command(
-            "serve", "--host", host, "--port", str(port), "--workers", str(workers), "--no-migrate", *serve_args
-        )
+        command = _serve_command(host=host, port=port, workers=workers, serve_args=serve_args)
     else:
         command = [
             *(sys.executable, "-m", "uvicorn", asgi_app, "--host", host, "--port", str(port)),
@@ -101,11 +99,41 @@ def live_app(
             process=process,
         )
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        app_serve_stop(process)
+
+
+def _serve_command(*, host: str, port: int, workers: int, serve_args: tuple[str, ...]) -> list[str]:
+    return _app_command(
+        "serve", "--host", host, "--port", str(port), "--workers", str(workers), "--no-migrate", *serve_args
+    )
+
+
+def app_serve_start(
+    env: Mapping[str, str],
+    *,
+    port: int,
+    log_path: Path,
+    host: str = "127.0.0.1",
+    workers: int = 1,
+    serve_args: tuple[str, ...] = (),
+) -> subprocess.Popen[bytes]:
+    """`app serve` in the background on an environment already migrated, its output in
+    log_path; it is up when /healthz answers (the Swarm tests' replicas)."""
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            _serve_command(host=host, port=port, workers=workers, serve_args=serve_args),
+            env=dict(env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def app_serve_stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:

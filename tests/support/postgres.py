@@ -54,13 +54,21 @@ class PostgresCluster:
 
     def start(self, *, listen_addresses: str = "127.0.0.1") -> None:
         """initdb and start; `listen_addresses=""` serves the unix socket (in `root`) only."""
-        data = self.root / "data"
-        self._run("initdb", "--no-sync", "-U", "postgres", "-A", "trust", "-D", str(data))
+        self._run("initdb", "--no-sync", "-U", "postgres", "-A", "trust", "-D", str(self.root / "data"))
+        self.resume(listen_addresses=listen_addresses)
+
+    def pause(self) -> None:
+        """Stops the server (as an outage would: open connections are cut), keeping its data."""
+        self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "fast", "-w", "stop")
+
+    def resume(self, *, listen_addresses: str = "127.0.0.1") -> None:
+        """Starts the server on its port; returns once it accepts connections."""
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses='{listen_addresses}' -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
         )
-        self._run("pg_ctl", "-D", str(data), "-o", options, "-l", str(self.root / "log"), "-w", "start")
+        data = str(self.root / "data")
+        self._run("pg_ctl", "-D", data, "-o", options, "-l", str(self.root / "log"), "-w", "start")
 
     def create_database(self, name: str) -> str:
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
@@ -69,7 +77,7 @@ class PostgresCluster:
     def stop(self) -> None:
         """Stops the server and removes the cluster; a cluster never started only loses its directory."""
         try:
-            if (self.root / "data").exists():
+            if (self.root / "data" / "postmaster.pid").exists():  # started, and not paused
                 self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)

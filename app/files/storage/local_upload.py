@@ -25,6 +25,7 @@ from app.core.problems import (
     NotFound,
     Problem,
     ProblemCode,
+    problem_answer,
     problem_response,
 )
 from app.core.signed_urls import TOKEN_PLACEHOLDER
@@ -71,7 +72,7 @@ async def _answer(request: HttpRequest, receive: ASGIReceive) -> HttpResponse | 
             return response
         await _receive(request, receive)
     except Problem as problem:
-        return problem_response(request, status=problem.status, detail=problem.detail, code=problem.code)
+        return problem_answer(request, problem)
     except DisallowedHost:
         return problem_response(request, status=400, detail=REQUEST_REFUSED, code=ProblemCode.BAD_REQUEST)
     except ClientDisconnected:

@@ -10,7 +10,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from app.core.problems import NotFound, Problem, problem_response
+from app.core.problems import NotFound, Problem, problem_answer
 from app.files.selectors import FILE_NOT_FOUND
 from app.files.storage import CHUNK_BYTES, download_headers, in_storage_thread, storage
 from app.files.storage.local import LocalStorage, download_grant_load
@@ -58,7 +58,7 @@ async def local_download(request: HttpRequest, token: str) -> HttpResponseBase:
     try:
         return await _download(token)
     except Problem as problem:
-        return problem_response(request, status=problem.status, detail=problem.detail, code=problem.code)
+        return problem_answer(request, problem)
 
 
 app_name = "files"

@@ -1,5 +1,6 @@
 """`python ci/main.py`: the pipelines, their arguments, and clear errors."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ import pytest
 from ci import main, pipelines, release
 from tests.infra.ci.oci import write_image
 
-PIPELINES = ("check", "scan", "build", "all", "publish", "deploy")
+PIPELINES = ("check", "scan", "build", "all", "publish", "deploy", "swarm-deploy")
 
 
 def test_help_of_the_script_lists_every_pipeline(repository: Path) -> None:
@@ -24,7 +25,8 @@ def test_help_of_the_script_lists_every_pipeline(repository: Path) -> None:
     )
     assert result.returncode == 0
     for pipeline in PIPELINES:
-        assert f"    {pipeline} " in result.stdout
+        # argparse puts a long name's help on the next line.
+        assert re.search(rf"^    {pipeline}\s", result.stdout, flags=re.MULTILINE), pipeline
 
 
 def _usage_error(capsys: pytest.CaptureFixture[str], *args: str) -> str:

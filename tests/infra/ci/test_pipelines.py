@@ -58,7 +58,7 @@ def _assert_locked_python_environment(container: dagger.Container) -> None:
     assert workspace.UV_CACHE_PATH in caches
     assert isinstance(caches[workspace.UV_CACHE_PATH], dagger.CacheVolume)
     assert calls_named(caches[workspace.UV_CACHE_PATH], "cacheVolume")[0].args["key"] == "uv-cache"
-    assert ["uv", "sync", "--locked"] in execs(container)
+    assert list(checks.SETUP_COMMAND) in execs(container)
     apt = next(args for args in execs(container) if args[:2] == ["apt-get", "install"])
     assert set(checks.SYSTEM_PACKAGES) <= set(apt), "the tests' system packages are missing"
 

@@ -13,7 +13,10 @@ from tests.infra.ci.test_workflows import locked_dagger_io_version
 
 def test_the_shell_must_give_required_tools_and_the_pipelines_tools() -> None:
     linux, darwin = toolchain.expected_tools("linux"), toolchain.expected_tools("darwin")
-    assert set(checks.required_tools()) <= set(darwin)
+    assert set(checks.required_tools()) <= set(linux)
+    # cloud-init (the Swarm VM's user data) is required in CI, on Linux; nixpkgs has no macOS build.
+    assert set(checks.required_tools()) - set(toolchain.LINUX_TOOLS) <= set(darwin)
+    assert len(linux) == len(set(linux)), "each tool once"
     assert {"dagger", "terraform", "k6", "docker", "gcloud"} <= set(darwin)
     assert set(linux) - set(darwin) == {"chromium", "cloud-init"}
 

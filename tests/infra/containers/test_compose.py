@@ -17,6 +17,7 @@ from tests.infra.containers.conftest import (
     dockerfile_parse,
 )
 from tests.plugin import postgres_cluster
+from tests.support.flags import REPO_FLAG_FILE
 from tests.support.postgres import PostgresCluster, postgres_cluster_new
 from tests.support.tools import venv_tool
 
@@ -291,3 +292,12 @@ def test_bind_mounted_configs_exist(compose_all: dict[str, Any]) -> None:
         if mount["type"] == "bind" and Path(mount["source"]).is_relative_to(ROOT) and not Path(mount["source"]).exists()
     )
     assert not missing, f"compose mounts paths the repository lacks: {', '.join(missing)}"
+
+
+def test_app_reads_the_repo_flag_file_from_a_mounted_directory(compose_all: dict[str, Any]) -> None:
+    app = compose_all["services"]["app"]
+    mounts = {m["target"]: m for m in app["volumes"] if m["type"] == "bind"}
+    flags_file = Path(app["environment"]["FLAGS_FILE"])
+    mount = mounts[flags_file.parent.as_posix()]
+    assert mount["read_only"] is True
+    assert Path(mount["source"]) / flags_file.name == REPO_FLAG_FILE

@@ -1,12 +1,12 @@
 """The Dockerfile: linted by hadolint and checkov, and its properties read from the file."""
 
-import json
 import re
 import subprocess
 from pathlib import Path
 
 from tests.infra.containers.conftest import DOCKERFILE, PINNED_IMAGE, ROOT, Stage
-from tests.support.tools import system_tool, venv_tool
+from tests.support.checkov import checkov_report
+from tests.support.tools import venv_tool
 
 # Packages that would put a compiler in the image.
 COMPILERS = re.compile(r"\b(build-essential|gcc|g\+\+|clang|make|cc|libc6-dev|python3-dev)\b")
@@ -19,20 +19,7 @@ def _hadolint(path: Path) -> subprocess.CompletedProcess[str]:
 
 
 def _checkov(path: Path) -> dict:
-    binary = system_tool("checkov", "install: uv tool install checkov")
-    command = [binary, "--framework", "dockerfile", "--file", str(path), "--skip-download"]
-    result = subprocess.run(
-        [*command, "--output", "json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert result.stdout.strip(), result.stderr
-    report = json.loads(result.stdout)
-    # checkov prints one report per framework; with a single framework it is an object.
-    return report[0] if isinstance(report, list) else report
+    return checkov_report("--framework", "dockerfile", "--file", str(path), cwd=ROOT)
 
 
 def _labels(stage: Stage) -> dict[str, str]:
@@ -125,6 +112,12 @@ def test_dependencies_come_from_the_lock_without_dev_group(stages: list[Stage]) 
     assert "--no-editable" in syncs[-1]  # the venv must not point back at /app/app
     copied = [copy.arguments for copy in stages[-1].all("COPY")]
     assert "--from=build /app/.venv /app/.venv" in copied
+
+
+def test_the_dev_image_leaves_out_the_repackaged_k6(stages: list[Stage]) -> None:
+    syncs = [run.arguments for run in _stage(stages, "dev").all("RUN") if "uv sync" in run.arguments]
+    assert syncs
+    assert all("--no-install-package k6" in sync for sync in syncs), syncs
 
 
 def test_static_files_are_collected_at_build_time(final_stage: Stage) -> None:

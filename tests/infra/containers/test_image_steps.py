@@ -197,6 +197,21 @@ def test_build_compiles_bytecode_ahead_of_start(replay: Replay) -> None:
     assert compiled
 
 
+def test_the_swarm_autoscaler_runs_from_the_image(replay: Replay) -> None:
+    """deploy/swarm/stack.yaml runs `python -m autoscaler` from the app's image."""
+    result = subprocess.run(
+        ["python", "-m", "autoscaler", "--help"],
+        cwd=replay.app_dir,
+        env=replay.env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "autoscale" in result.stdout
+
+
 def test_healthcheck_fails_when_nothing_serves(replay: Replay) -> None:
     assert _probe(replay, free_port(), _production_env(replay)).returncode != 0
 

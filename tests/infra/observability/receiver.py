@@ -51,6 +51,12 @@ def _attributes(pairs: Any) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class SpanEvent:
+    name: str
+    attributes: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Span:
     name: str
     kind: int
@@ -60,6 +66,7 @@ class Span:
     status_code: int
     attributes: dict[str, Any]
     resource: dict[str, Any]
+    events: tuple[SpanEvent, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,7 @@ class OtlpReceiver:
                 status_code=span.status.code,
                 attributes=_attributes(span.attributes),
                 resource=_attributes(resource_spans.resource.attributes),
+                events=tuple(SpanEvent(event.name, _attributes(event.attributes)) for event in span.events),
             )
             for resource_spans in request.resource_spans
             for scope_spans in resource_spans.scope_spans

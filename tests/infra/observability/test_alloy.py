@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-import yaml
 
 from tests.infra.containers.conftest import compose_model
 from tests.infra.observability.conftest import otel_env, serve
@@ -148,24 +147,6 @@ def test_compose_config_ships_container_logs_to_loki_with_service_and_container_
     assert "relabel_rules = discovery.relabel.containers.rules" in source
     assert "forward_to = [loki.write.grafana_cloud.receiver]" in source
     assert 'sys.env("GRAFANA_CLOUD_LOKI_URL")' in components["loki.write.grafana_cloud"]
-
-
-def test_cloud_run_sidecar_spec_points_the_app_at_alloy_on_localhost() -> None:
-    service = yaml.safe_load((REPO_ROOT / "deploy" / "cloudrun" / "service.yaml").read_text())
-    template = service["spec"]["template"]
-    containers = {c["name"]: c for c in template["spec"]["containers"]}
-    app_env = {e["name"]: e.get("value") for e in containers["app"]["env"]}
-    assert app_env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://127.0.0.1:4318"
-    alloy = containers["alloy"]
-    assert alloy["args"][-1] == "/etc/alloy/config.alloy"
-    assert alloy["startupProbe"]["httpGet"]["path"] == "/-/ready"
-    assert json.loads(template["metadata"]["annotations"]["run.googleapis.com/container-dependencies"]) == {
-        "app": ["alloy"]
-    }
-    sidecar_env = {e["name"] for e in alloy["env"]}
-    used = set(re.findall(r'sys\.env\("([A-Z_]+)"\)', _text(ALLOY / "cloudrun" / "config.alloy")))
-    assert used <= sidecar_env
-    assert all("valueFrom" in e for e in alloy["env"])  # secrets, never literals
 
 
 def _prometheus_names(points: list[Point]) -> dict[str, set[str]]:

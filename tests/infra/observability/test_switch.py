@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from app.flags.flag_file import THREAD_NAME as FLAG_FILE_THREAD
 from tests.infra.observability.receiver import OtlpReceiver
 
 # Imports the ASGI app the way a uvicorn worker does, then reports what exists.
@@ -42,7 +43,8 @@ def _inspect(**variables: str) -> dict[str, Any]:
 
 def test_telemetry_off_runs_no_exporter_thread_and_no_middleware() -> None:
     found = _inspect()
-    assert found["threads"] == ["MainThread"]
+    # The feature flag file's watch is the only thread besides the main one.
+    assert found["threads"] == sorted(["MainThread", FLAG_FILE_THREAD])
     assert found["sdk_imported"] is False
     assert "app.core.telemetry.RouteMiddleware" not in found["middleware"]
     assert found["application"] == "ServeStaticASGI"
@@ -57,7 +59,7 @@ def test_telemetry_on_starts_the_exporters(receiver: OtlpReceiver) -> None:
 
 def test_sdk_disabled_wins_over_an_endpoint(receiver: OtlpReceiver) -> None:
     found = _inspect(OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url, OTEL_SDK_DISABLED="true")
-    assert found["threads"] == ["MainThread"]
+    assert found["threads"] == sorted(["MainThread", FLAG_FILE_THREAD])
     assert found["sdk_imported"] is False
 
 

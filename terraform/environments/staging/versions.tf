@@ -1,0 +1,22 @@
+terraform {
+  required_version = ">= 1.11, < 2"
+
+  required_providers {
+    google = {
+      source  = "hashicorp/google"
+      version = ">= 8.0, < 9"
+    }
+    cloudflare = {
+      source  = "cloudflare/cloudflare"
+      version = ">= 5.14, < 6"
+    }
+    grafana = {
+      source  = "grafana/grafana"
+      version = ">= 4.45, < 5"
+    }
+    random = {
+      source  = "hashicorp/random"
+      version = ">= 3.7, < 4"
+    }
+  }
+}
