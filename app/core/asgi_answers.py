@@ -7,14 +7,13 @@ instead, with what RequestContextMiddleware and NoStoreMiddleware give every
 other answer: `X-Request-ID`, `Cache-Control: no-store`, one access line.
 """
 
-import io
 import time
 from types import TracebackType
 from typing import Any, Self
 
-from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse
 
+from app.core.internals.asgi_request import headers_only_request
 from app.core.middleware import REQUEST_ID_HEADER, access_log
 from app.core.request_context import request_id_from_header, request_id_var
 from app.core.telemetry import ASGISend, Scope, loggable_path, route_record
@@ -32,7 +31,7 @@ class OutsideDjango:
 
     def __init__(self, scope: Scope, send: ASGISend) -> None:
         self.started = time.perf_counter()
-        self.request: HttpRequest = ASGIRequest(scope, io.BytesIO())
+        self.request: HttpRequest = headers_only_request(scope)
         self.request_id = request_id_from_header(self.request.headers.get(REQUEST_ID_HEADER))
         self._scope = scope
         self._send = send
