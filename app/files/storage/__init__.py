@@ -12,9 +12,10 @@ neither stall the event loop nor take the threads Django and the database use.
 
 import asyncio
 import base64
+import concurrent.futures
 import contextvars
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -121,6 +122,68 @@ async def in_storage_thread[**P, R](call: Callable[P, R], /, *args: P.args, **kw
     # The caller's context goes along (the current span, the request id), as asyncio.to_thread does.
     context = contextvars.copy_context()
     return await loop.run_in_executor(_executor(), partial(context.run, call, *args, **kwargs))
+
+
+class ArrivingBytes:
+    """A blocking `Readable`, for a storage thread, of bytes that arrive on the event loop.
+
+    The next block (up to CHUNK_BYTES) is gathered on the loop while the
+    thread writes the current one. `close()` wakes a thread waiting for bytes
+    (its `read` raises), so that an abandoned write stops.
+    """
+
+    def __init__(self, chunks: AsyncIterator[bytes], loop: asyncio.AbstractEventLoop) -> None:
+        self._chunks = chunks
+        self._loop = loop
+        self._block: bytes = b""
+        self._offset = 0
+        self._next = self._gather_next()
+
+    def _gather_next(self) -> concurrent.futures.Future[bytes]:
+        return asyncio.run_coroutine_threadsafe(self._gather(), self._loop)
+
+    async def _gather(self) -> bytes:
+        parts: list[bytes] = []
+        gathered = 0
+        while gathered < CHUNK_BYTES and (chunk := await anext(self._chunks, None)) is not None:
+            parts.append(chunk)
+            gathered += len(chunk)
+        return b"".join(parts)
+
+    def read(self, size: int = -1, /) -> bytes:
+        if self._offset == len(self._block):
+            self._block, self._offset = self._next.result(), 0
+            if not self._block:
+                return b""
+            self._next = self._gather_next()
+        end = len(self._block) if size < 0 else self._offset + size
+        piece = self._block[self._offset : end]
+        self._offset += len(piece)
+        return piece
+
+    def close(self) -> None:
+        self._next.cancel()
+
+
+async def write_arriving(
+    key: str, chunks: AsyncIterator[bytes], *, size: int, content_type: str, filename: str
+) -> None:
+    """Stores `size` bytes as they arrive from `chunks`, written on a storage thread while more arrive.
+
+    Returns (or raises) only once the thread is done with the object: even when
+    the caller is cancelled, nothing is left writing behind its back.
+    """
+    loop = asyncio.get_running_loop()
+    reader = ArrivingBytes(chunks, loop)
+    context = contextvars.copy_context()
+    write = partial(storage().write, key, reader, size=size, content_type=content_type, filename=filename)
+    written = loop.run_in_executor(_executor(), partial(context.run, write))
+    try:
+        await asyncio.shield(written)
+    finally:
+        if not written.done():
+            reader.close()
+            await asyncio.wait([written])
 
 
 def md5_b64_of(stream: Readable) -> str:
