@@ -283,6 +283,7 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGIN_ON_GET = False
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_ADAPTER = "app.accounts.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"login": "app.accounts.forms.LoginForm"}
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if IS_PRODUCTION else "http"
 # Without password sign-in, only social accounts exist (no signup or login form).
 SOCIALACCOUNT_ONLY = not ALLOW_PASSWORD_LOGIN
