@@ -90,6 +90,19 @@ def served_app() -> Iterator[LiveApp]:
         yield app
 
 
+@pytest.fixture(scope="session")
+def embedded_pair() -> Iterator[tuple[LiveApp, LiveApp]]:
+    """Two app processes serving one embedded-mode var/ (SQLite, local files), logging at DEBUG.
+
+    As several workers or instances serve one deployment: whatever one process
+    knows that the other must (a claimed upload, a rate limit) has to be shared.
+    Tests share the pair: each reads only what it caused.
+    """
+    env = live_app_env(None, {"LOG_LEVEL": "DEBUG"})
+    with live_app(env) as first, live_app(env) as second:
+        yield first, second
+
+
 @pytest.fixture
 def flag_switch(tmp_path: Path) -> Iterator[FlagSwitch]:
     """This process's feature flags on a copy of the repo's flag file, which the test may change."""

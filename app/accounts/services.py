@@ -1,5 +1,6 @@
 """Writes for accounts: API tokens and local staff users."""
 
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -10,10 +11,20 @@ from django.utils import timezone
 from app.accounts.models import ApiToken, User
 from app.accounts.tokens import DISPLAY_PREFIX_LENGTH, token_digest, token_generate
 from app.core import db
+from app.core.display_text import has_hidden_characters
 from app.core.problems import NotFound, Problem, ProblemCode
 
 TOKEN_TTL_TOO_LONG = "A token may live at most {days} days."
 TOKEN_NOT_FOUND = "No such token."
+TOKEN_NAME_INVALID = "The token's name must not be blank or contain control, invisible or bidirectional characters."
+
+
+def _token_name_clean(name: str) -> str:
+    """The name as shown wherever the token is listed: NFC, trimmed, nothing hidden in it."""
+    clean = unicodedata.normalize("NFC", name).strip()
+    if not clean or has_hidden_characters(clean):
+        raise Problem(TOKEN_NAME_INVALID, code=ProblemCode.INVALID_TOKEN_NAME)
+    return clean
 
 
 @dataclass(frozen=True)
@@ -32,11 +43,12 @@ async def token_create(*, user: User, name: str, ttl_days: int | None = None) ->
             code=ProblemCode.INVALID_TOKEN_TTL,
             status=422,
         )
+    clean_name = _token_name_clean(name)
     secret = token_generate()
     now = timezone.now()
     token = ApiToken(
         user=user,
-        name=name,
+        name=clean_name,
         prefix=secret[:DISPLAY_PREFIX_LENGTH],
         digest=token_digest(secret),
         created_at=now,

@@ -1,10 +1,10 @@
 """The one NinjaAPI: routers, authentication, and errors as problem details."""
 
 import logging
-from http import HTTPStatus
 from typing import Any, cast
 
 import pydantic_core
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
@@ -15,7 +15,17 @@ from ninja.renderers import BaseRenderer
 from app.accounts.api import router as accounts_router
 from app.accounts.auth import user_auth
 from app.core import db
-from app.core.problems import NOT_FOUND, PROBLEM_CONTENT_TYPE, Problem, ProblemCode, problem_answer, problem_response
+from app.core.problems import (
+    INTERNAL_ERROR,
+    NOT_FOUND,
+    PROBLEM_CONTENT_TYPE,
+    REQUEST_REFUSED,
+    Problem,
+    ProblemCode,
+    problem_answer,
+    problem_code_for,
+    problem_response,
+)
 from app.core.staff import staff_required
 from app.files.api import router as files_router
 
@@ -23,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 AUTHENTICATION_REQUIRED = "Sign in, or send Authorization: Bearer <API token>."
 VALIDATION_FAILED = "The request is not valid; see `errors`."
-INTERNAL_ERROR = "Something went wrong on our side; it has been logged."
+BODY_TOO_LARGE = "The request body is larger than the {limit} bytes this endpoint accepts."
 
 # The error statuses any operation may answer, documented on every operation.
 _COMMON_PROBLEMS = {
@@ -126,9 +136,7 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    status = exc.status_code
-    code = HTTPStatus(status).phrase.lower().replace(" ", "_")
-    return problem_response(request, status=status, detail=str(exc), code=code)
+    return problem_response(request, status=exc.status_code, detail=str(exc), code=problem_code_for(exc.status_code))
 
 
 @api.exception_handler(Http404)
@@ -145,9 +153,11 @@ def _malformed_body(request: HttpRequest, exc: MultiPartParserError) -> HttpResp
 
 @api.exception_handler(SuspiciousOperation)
 def _suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    # Django's own messages name its settings; clients get the limit itself.
     if isinstance(exc, RequestDataTooBig):
-        return problem_response(request, status=413, detail=str(exc), code=ProblemCode.BODY_TOO_LARGE)
-    return problem_response(request, status=400, detail="The request was refused.", code=ProblemCode.BAD_REQUEST)
+        detail = BODY_TOO_LARGE.format(limit=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        return problem_response(request, status=413, detail=detail, code=ProblemCode.BODY_TOO_LARGE)
+    return problem_response(request, status=400, detail=REQUEST_REFUSED, code=ProblemCode.BAD_REQUEST)
 
 
 @api.exception_handler(Exception)

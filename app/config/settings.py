@@ -85,6 +85,9 @@ INSTALLED_APPS = [
 # sure they are here, and SILENCED_SYSTEM_CHECKS below explains the rest).
 MIDDLEWARE = [
     "app.core.middleware.RequestContextMiddleware",
+    # Outside Django's own, so that their error answers (a 404, a refused Host) are seen too.
+    "app.core.middleware.NoStoreMiddleware",
+    "app.core.middleware.ProblemAnswersMiddleware",
     "app.core.internals.middleware.SecurityMiddleware",
     "app.core.internals.middleware.SessionMiddleware",
     "app.core.internals.middleware.CommonMiddleware",
@@ -96,8 +99,9 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
 ]
 # Django's deploy checks W001-W003 look for the original paths above by
-# name; check core.E001 requires the subclasses instead.
-SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W003"]
+# name; check core.E001 requires the subclasses instead. mail.W001 warns that
+# no default mailer exists: the app sends no mail (see MAILERS).
+SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W003", "mail.W001"]
 
 ROOT_URLCONF = "app.config.urls"
 ASGI_APPLICATION = "app.config.asgi.application"
@@ -162,6 +166,18 @@ def _database(url: str | None) -> dict[str, Any]:
 DATABASES = {"default": _database(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# In the database, so that every process that serves shares it: allauth's
+# sign-in rate limits live here (a per-process cache would multiply them by the
+# number of workers). The table comes with the migrations (app/core/migrations).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "app_cache",
+        # Rate-limit entries from many addresses must not be culled before they expire.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
+}
+
 # --- Storage --------------------------------------------------------------
 
 GCS_BUCKET = env.text("GCS_BUCKET", required=True) if IS_PRODUCTION else env.optional_text("GCS_BUCKET")
@@ -217,6 +233,9 @@ FILES_LOCAL_ACCEL_REDIRECT_PREFIX = env.optional_text("FILES_LOCAL_ACCEL_REDIREC
 # Multipart bodies above this size spool to a temporary file, never to memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1 * MIB
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1 * MIB
+# The largest request body any route takes (app/core/body_limit.py): a small
+# upload's file plus 64 KiB of multipart framing, as nginx has it.
+REQUEST_BODY_MAX_BYTES = FILES_SMALL_UPLOAD_MAX_BYTES + 64 * 1024
 
 API_TOKEN_DEFAULT_TTL_DAYS = env.integer("API_TOKEN_DEFAULT_TTL_DAYS", 30, low=1, high=365)
 API_TOKEN_MAX_TTL_DAYS = env.integer("API_TOKEN_MAX_TTL_DAYS", 365, low=1, high=3650)
@@ -257,6 +276,10 @@ GOOGLE_OAUTH_ENDPOINTS = {
     "issuer": "https://accounts.google.com",
 }
 
+# The app sends no mail: no mailer exists, and the routes that would send some
+# (password reset, email addresses) are off (app/accounts/urls.py).
+MAILERS: dict[str, dict[str, Any]] = {}
+
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_UNIQUE_EMAIL = True
@@ -264,6 +287,7 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGIN_ON_GET = False
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_ADAPTER = "app.accounts.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"login": "app.accounts.forms.LoginForm"}
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if IS_PRODUCTION else "http"
 # Without password sign-in, only social accounts exist (no signup or login form).
 SOCIALACCOUNT_ONLY = not ALLOW_PASSWORD_LOGIN
@@ -353,6 +377,14 @@ if OTEL_ENABLED:
     # Outermost, so every response gets its route; async-capable, so no thread hop.
     MIDDLEWARE.insert(0, "app.core.telemetry.RouteMiddleware")
 
+# --- Serving ------------------------------------------------------------------
+
+# After SIGTERM, how long `app serve` lets requests in flight finish before it
+# cancels them (one client stalled mid-body would otherwise hold the process
+# forever): below the 10 s Cloud Run and Docker (Swarm, compose) wait before
+# they kill a container, with room for telemetry's last flush.
+SHUTDOWN_GRACE_SECONDS = env.integer("SHUTDOWN_GRACE_SECONDS", 8, low=1, high=30)
+
 # --- Logging ----------------------------------------------------------------
 
 # One JSON line per request from the app itself (uvicorn's own access log is off).
@@ -362,18 +394,22 @@ LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "app.core.logging.JsonFormatter"}},
-    "filters": {"request": {"()": "app.core.logging.RequestContextFilter"}},
+    "filters": {
+        "request": {"()": "app.core.logging.RequestContextFilter"},
+        "secrets": {"()": "app.core.logging.SecretsFilter"},
+    },
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
             "formatter": "json",
-            "filters": ["request"],
+            "filters": ["request", "secrets"],
         }
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
-        "django.request": {"level": "ERROR"},
+        # Django's line per 4xx repeats the access log; DEBUG shows everything.
+        "django.request": {"level": "DEBUG" if LOG_LEVEL == "DEBUG" else "ERROR"},
         "uvicorn.access": {"level": "WARNING"},
         "app.access": {"level": "INFO" if ACCESS_LOG else "WARNING"},
     },

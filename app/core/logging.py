@@ -8,6 +8,7 @@ from typing import Any
 from opentelemetry import trace
 
 from app.core.request_context import request_id_var
+from app.core.signed_urls import without_secrets
 
 # Attributes every LogRecord has; anything else was passed in `extra=`.
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys() | {"message", "asctime"})
@@ -30,6 +31,31 @@ class RequestContextFilter(logging.Filter):
         return True
 
 
+class SecretsFilter(logging.Filter):
+    """Takes signed URLs' tokens out of a record: its message, its extras and its traceback.
+
+    Django and uvicorn log request paths in many places (a CSRF failure, a 404,
+    a refused Host header with the request attached); each handler that writes
+    or exports records carries this filter, so none of them ever holds a token.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        record.msg, record.args = without_secrets(message), None
+        for key, value in list(vars(record).items()):
+            if key in _STANDARD_ATTRIBUTES or value is None or isinstance(value, bool | int | float):
+                continue
+            text = value if isinstance(value, str) else str(value)
+            if (scrubbed := without_secrets(text)) != text:
+                setattr(record, key, scrubbed)
+        if record.exc_info and not record.exc_text:
+            text = logging.Formatter().formatException(record.exc_info)
+            if (scrubbed := without_secrets(text)) != text:
+                # The scrubbed text stands in for the exception, which no handler may render again.
+                record.exc_text, record.exc_info = scrubbed, None
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """Formats a record as a single line of JSON."""
 
@@ -45,4 +71,6 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            entry["exception"] = record.exc_text
         return json.dumps(entry, default=str, ensure_ascii=False)

@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 
 from app.core.internals.responses import mark_logged
+from app.core.signed_urls import without_secrets
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -20,7 +21,9 @@ class ProblemCode(StrEnum):
     MALFORMED_BODY = "malformed_body"
     VALIDATION_FAILED = "validation_failed"
     NOT_AUTHENTICATED = "not_authenticated"
+    FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
     INTERNAL_ERROR = "internal_error"
     # Dependencies (503, with Retry-After)
     DATABASE_UNAVAILABLE = "database_unavailable"
@@ -28,6 +31,7 @@ class ProblemCode(StrEnum):
     OVERLOADED = "overloaded"
     # Accounts
     INVALID_TOKEN_TTL = "invalid_token_ttl"
+    INVALID_TOKEN_NAME = "invalid_token_name"
     # Files: what is uploaded
     INVALID_FILENAME = "invalid_filename"
     INVALID_CHECKSUM = "invalid_checksum"
@@ -82,6 +86,26 @@ class Problem(Exception):
 
 
 NOT_FOUND = "Not found."
+METHOD_NOT_ALLOWED = "{method} is not allowed here; allowed: {allowed}."
+REQUEST_REFUSED = "The request was refused."
+INTERNAL_ERROR = "Something went wrong on our side; it has been logged."
+
+# The code of an error answer that carries no reason of its own (a framework's 404 or 405).
+_CODE_FOR_STATUS = {
+    HTTPStatus.BAD_REQUEST: ProblemCode.BAD_REQUEST,
+    HTTPStatus.UNAUTHORIZED: ProblemCode.NOT_AUTHENTICATED,
+    HTTPStatus.FORBIDDEN: ProblemCode.FORBIDDEN,
+    HTTPStatus.NOT_FOUND: ProblemCode.NOT_FOUND,
+    HTTPStatus.METHOD_NOT_ALLOWED: ProblemCode.METHOD_NOT_ALLOWED,
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: ProblemCode.BODY_TOO_LARGE,
+}
+
+
+def problem_code_for(status: int) -> ProblemCode:
+    """The stable code for an error status that came with no reason of its own."""
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        return ProblemCode.INTERNAL_ERROR
+    return _CODE_FOR_STATUS.get(HTTPStatus(status), ProblemCode.BAD_REQUEST)
 
 
 class NotFound(Problem):
@@ -105,7 +129,7 @@ def problem_response(
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
-        "instance": request.path,
+        "instance": without_secrets(request.path),
         "code": code,
         **(extra or {}),
     }

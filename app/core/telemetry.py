@@ -10,7 +10,7 @@ middleware or export thread exists.
 import functools
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from django.http import HttpRequest
@@ -21,13 +21,12 @@ from opentelemetry.trace import StatusCode
 from app.core.async_middleware import AsyncMiddleware
 from app.core.internals.asgi_route import scope_route_set
 from app.core.problems import Problem
+from app.core.signed_urls import without_secrets
 
 logger = logging.getLogger(__name__)
 
 INSTRUMENTATION_NAME = "app"
 DEFAULT_SERVICE_NAME = "overengineered-backend"
-# Route parameters that carry a capability (signed local URLs): never recorded.
-_SECRET_PARAMETER = "{token}"  # noqa: S105 - a route parameter name, not a secret
 # `<uuid:file_id>` and `<file_id>` in a Django route become `{file_id}`.
 _ROUTE_PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
 # Only these attributes label HTTP server metrics: the Host header and client
@@ -48,6 +47,9 @@ HTTP_METRIC_ATTRIBUTES = frozenset(
     }
 )
 
+type Scope = MutableMapping[str, Any]
+type ASGIReceive = Callable[[], Awaitable[dict[str, Any]]]
+type ASGISend = Callable[[dict[str, Any]], Awaitable[None]]
 type ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 
 _tracer = trace.get_tracer(INSTRUMENTATION_NAME)
@@ -102,11 +104,27 @@ def route_template(request: HttpRequest) -> str | None:
 
 
 def loggable_path(request: HttpRequest) -> str:
-    """The request path, or its route template when the path carries a signed token."""
-    route = route_template(request)
-    if route is not None and _SECRET_PARAMETER in route:
-        return route
-    return request.path
+    """The request path, with a signed URL's token replaced by `{token}` (matched route or not)."""
+    return without_secrets(request.path)
+
+
+def route_record(scope: Scope | None, *, method: str, route: str | None, path: str) -> None:
+    """Names the current server span after `route` and labels the HTTP metrics with it.
+
+    `path` is the request path as it may be recorded (see `loggable_path`):
+    when it differs from the raw one, the raw path (which holds a signed token)
+    leaves the span, whether or not a route matched.
+    """
+    span = trace.get_current_span()
+    if span.is_recording() and scope is not None and path != scope.get("path", path):
+        span.set_attributes({"http.target": path, "url.path": path, "http.url": path})
+    if route is None:
+        return
+    if scope is not None:
+        scope_route_set(scope, route)
+    if span.is_recording():
+        span.update_name(f"{method} {route}")
+        span.set_attribute("http.route", route)
 
 
 class RouteMiddleware(AsyncMiddleware):
@@ -117,17 +135,10 @@ class RouteMiddleware(AsyncMiddleware):
 
     async def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = await self.get_response(request)
-        route = route_template(request)
-        if route is None:
-            return response
-        scope: dict[str, Any] | None = getattr(request, "scope", None)
-        if scope is not None:
-            scope_route_set(scope, route)
-        span = trace.get_current_span()
-        if span.is_recording():
-            span.update_name(f"{request.method} {route}")
-            span.set_attribute("http.route", route)
-            if _SECRET_PARAMETER in route:
-                # The raw path holds the signed token: keep only the template.
-                span.set_attributes({"http.target": route, "url.path": route, "http.url": route})
+        route_record(
+            getattr(request, "scope", None),
+            method=str(request.method),
+            route=route_template(request),
+            path=loggable_path(request),
+        )
         return response

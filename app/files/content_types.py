@@ -29,24 +29,49 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"GIF89a", "image/gif"),
     (b"%PDF-", "application/pdf"),
 )
-# Markup that a browser could render or run, whatever the declared type.
-_MARKUP_OPENINGS = (
-    b"<!doctype",
-    b"<html",
-    b"<svg",
-    b"<?xml",
-    b"<script",
-    b"<head",
-    b"<body",
-    b"<iframe",
-    b"<!--",
-    b"<div",
-    b"<a ",
-    b"<img",
-    b"<meta",
-    b"<style",
+# What browsers skip before sniffing markup (WHATWG MIME Sniffing: tab, LF, FF,
+# CR, space), and a UTF-8 byte order mark, which some skip too.
+_LEADING_WHITESPACE = "\ufeff\t\n\x0c\r "
+# WHATWG MIME Sniffing, "identifying a resource with an unknown MIME type": a
+# browser renders as HTML the bytes that open with one of these tags
+# (case-insensitive) followed by a space or '>'. Refused here followed by
+# anything that can end a tag name.
+_HTML_TAGS = (
+    b"!doctype html",
+    b"html",
+    b"head",
+    b"script",
+    b"iframe",
+    b"h1",
+    b"div",
+    b"font",
+    b"table",
+    b"a",
+    b"style",
+    b"title",
+    b"b",
+    b"body",
+    b"br",
+    b"p",
+    b"!--",
 )
+_TAG_NAME_ENDS = frozenset(b" >/\t\n\x0c\r")
+# Refused whatever follows: XML (WHATWG's '<?xml'), and markup a browser runs
+# once a name or type lets it (SVG and its script), or that opens a document.
+_MARKUP_PREFIXES = (b"<?xml", b"<svg", b"<!doctype", b"<!--", b"<img", b"<meta", b"<iframe", b"<script", b"<html")
 _TEXT_CONTROL_ALLOWED = frozenset(b"\t\n\r\f")
+
+
+def _opens_with_markup(opening: bytes) -> bool:
+    """Whether these (lower-cased, whitespace-stripped) leading bytes open HTML or XML for a browser."""
+    if opening.startswith(_MARKUP_PREFIXES):
+        return True
+    for tag in _HTML_TAGS:
+        if opening.startswith(b"<" + tag):
+            after = opening[len(tag) + 1 : len(tag) + 2]
+            if not after or after[0] in _TAG_NAME_ENDS:
+                return True
+    return False
 
 
 def _is_plain_text(head: bytes, *, is_whole: bool) -> bool:
@@ -61,8 +86,8 @@ def _is_plain_text(head: bytes, *, is_whole: bool) -> bool:
         text = head[: error.start].decode("utf-8")
     if any((ord(c) < 32 and ord(c) not in _TEXT_CONTROL_ALLOWED) or ord(c) == 127 for c in text):
         return False
-    opening = text.lstrip("\ufeff \t\r\n").encode()[:16].lower()
-    return not opening.startswith(_MARKUP_OPENINGS)
+    opening = text.lstrip(_LEADING_WHITESPACE).encode()[:16].lower()
+    return not _opens_with_markup(opening)
 
 
 def sniff(head: bytes, *, is_whole: bool = False) -> str | None:

@@ -25,6 +25,8 @@ class File(models.Model):
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # When a signed PUT claimed the upload: one PUT stores the bytes, never two at once.
+    received_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

@@ -7,10 +7,12 @@ path is offered, the quota, and whether downloads go through the CDN
 (app/files/availability.py, app/files/quota.py).
 """
 
+import asyncio
 import base64
 import binascii
 import logging
 import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import IO
 
@@ -27,15 +29,14 @@ from app.files.content_types import SNIFF_BYTES, content_check, declared_type_ch
 from app.files.filenames import filename_clean
 from app.files.models import File
 from app.files.quota import QuotaLimits, owner_lock, quota_check, quota_limits
-from app.files.selectors import FILE_NOT_FOUND, file_by_storage_key, file_owned
+from app.files.selectors import FILE_NOT_FOUND, file_owned
 from app.files.storage import (
-    Readable,
     StorageUnavailable,
     UploadTarget,
     in_storage_thread,
-    md5_b64_of,
     storage,
     storage_key,
+    write_arriving,
 )
 from app.integrations import cloud_cdn
 
@@ -50,6 +51,7 @@ UPLOAD_GONE = "This upload no longer exists."
 ALREADY_UPLOADED = "The bytes for this upload have already been received."
 SIZE_MISMATCH = "The upload is {actual} bytes, but {declared} were declared."
 CHECKSUM_MISMATCH = "The upload's MD5 does not match the declared checksum."
+STORED_OTHERWISE = "Storage does not hold the {size} bytes just written under {key}."
 
 
 def _size_check(size: int, *, limit: int) -> None:
@@ -81,7 +83,10 @@ def _reserve(file: File, limits: QuotaLimits) -> None:
 def _mark_ready(file: File, checksum_md5: str, limits: QuotaLimits) -> File:
     """The file, now ready, if the quota still holds it. Call through `db.write`."""
     owner_lock(file.owner_id)
-    current = File.objects.select_for_update().get(id=file.id)
+    current = File.objects.select_for_update().filter(id=file.id).first()
+    if current is None:
+        # Deleted by its owner while the bytes were being verified.
+        raise Problem(UPLOAD_GONE, code=ProblemCode.UPLOAD_GONE, status=410)
     if current.status == File.Status.READY:
         return current
     now = timezone.now()
@@ -156,13 +161,19 @@ def _new_file(
     )
 
 
-def _read_head_and_md5(stream: IO[bytes]) -> tuple[bytes, str]:
+def _read_head(stream: IO[bytes]) -> bytes:
     stream.seek(0)
     head = stream.read(SNIFF_BYTES)
     stream.seek(0)
-    md5 = md5_b64_of(stream)
-    stream.seek(0)
-    return head, md5
+    return head
+
+
+def _stored_md5(key: str, size: int) -> str:
+    """The MD5 storage computed while it wrote the object, once it holds all `size` bytes."""
+    stored = storage().info(key)
+    if stored is None or stored.size != size or not stored.md5_b64:
+        raise RuntimeError(STORED_OTHERWISE.format(key=key, size=size))
+    return stored.md5_b64
 
 
 @telemetry.traced("upload.small", on_problem=metrics.upload_rejected)
@@ -173,13 +184,13 @@ async def file_upload(*, owner: User, upload: UploadedFile) -> File:
     metrics.upload_started(kind="small", size=size)
     _size_check(size, limit=min(settings.FILES_SMALL_UPLOAD_MAX_BYTES, settings.FILES_MAX_BYTES))
     filename = filename_clean(upload.name or "")
-    head, md5 = await in_storage_thread(_read_head_and_md5, upload.file)
+    head = await in_storage_thread(_read_head, upload.file)
     declared = upload.content_type
     if declared in (None, "", "application/octet-stream"):
         declared = None  # a client that did not say; the content decides
     content_type = content_check(head=head, is_whole=size <= SNIFF_BYTES, declared=declared, filename=filename)
     file = _new_file(
-        owner=owner, filename=filename, content_type=content_type, size=size, checksum=md5, hold=small_upload_hold()
+        owner=owner, filename=filename, content_type=content_type, size=size, checksum="", hold=small_upload_hold()
     )
     limits = quota_limits(owner)
     await db.write(lambda: _reserve(file, limits))
@@ -187,6 +198,8 @@ async def file_upload(*, owner: User, upload: UploadedFile) -> File:
         await in_storage_thread(
             storage().write, file.storage_key, upload.file, size=size, content_type=content_type, filename=filename
         )
+        # Hashed once, by storage on the way in (GCS computes it on its side).
+        md5 = await in_storage_thread(_stored_md5, file.storage_key, size)
         ready = await db.write(lambda: _mark_ready(file, md5, limits))
     except BaseException:
         # Also when the client went away: the write is over by now (in_storage_thread waits for it).
@@ -236,16 +249,44 @@ async def upload_start(
     return file, target, url_expires_at
 
 
-async def upload_receive(*, key: str, stream: Readable, size: int) -> None:
-    """Stores the bytes of a pending direct upload, once (embedded mode's signed PUT)."""
-    file = await file_by_storage_key(key)
+def _claim(key: str) -> File:
+    """The pending upload under `key`, now claimed by this PUT. Call through `db.write`."""
+    # One UPDATE decides: of two PUTs at once, the database lets exactly one set received_at.
+    claimed = File.objects.filter(storage_key=key, status=File.Status.PENDING, received_at__isnull=True).update(
+        received_at=timezone.now()
+    )
+    file = File.objects.select_related("owner").filter(storage_key=key).first()
     if file is None:
         raise Problem(UPLOAD_GONE, code=ProblemCode.UPLOAD_GONE, status=410)
-    uploads_open_check(file.owner)
-    if file.status != File.Status.PENDING or await in_storage_thread(storage().info, key) is not None:
+    if not claimed:
         raise Problem(ALREADY_UPLOADED, code=ProblemCode.ALREADY_UPLOADED, status=409)
-    await in_storage_thread(
-        storage().write, key, stream, size=size, content_type=file.content_type, filename=file.filename
+    return file
+
+
+async def upload_receive(*, key: str, chunks: AsyncIterator[bytes]) -> None:
+    """Stores the bytes of a pending direct upload as they arrive, once (embedded mode's signed PUT).
+
+    The upload is claimed first: a second PUT, at the same time or later, gets
+    409 and the stored bytes stay the first one's. A PUT that fails on the way
+    (the client went away, storage refused) gives its claim back, so the
+    client may send the bytes again.
+    """
+    file = await db.write(lambda: _claim(key))
+    try:
+        await _receive(file, chunks)
+    except BaseException:
+        unclaim = File.objects.filter(id=file.id, received_at=file.received_at).update
+        await asyncio.shield(db.write(lambda: unclaim(received_at=None)))
+        raise
+
+
+async def _receive(file: File, chunks: AsyncIterator[bytes]) -> None:
+    uploads_open_check(file.owner)
+    if await in_storage_thread(storage().info, file.storage_key) is not None:
+        # Stored before claims were recorded.
+        raise Problem(ALREADY_UPLOADED, code=ProblemCode.ALREADY_UPLOADED, status=409)
+    await write_arriving(
+        file.storage_key, chunks, size=file.size, content_type=file.content_type, filename=file.filename
     )
 
 

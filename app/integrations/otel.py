@@ -192,7 +192,7 @@ def instrument(application: ASGIApp) -> ASGIApp:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    from app.core.logging import RequestContextFilter
+    from app.core.logging import RequestContextFilter, SecretsFilter
 
     if _installed is not None:
         raise RuntimeError("telemetry is already set up in this process")
@@ -226,6 +226,7 @@ def instrument(application: ASGIApp) -> ASGIApp:
         set_logger_provider(logger_provider)
         handler = LoggingHandler(logger_provider=logger_provider)
         handler.addFilter(RequestContextFilter())
+        handler.addFilter(SecretsFilter())
         handler.addFilter(_is_not_from_opentelemetry)
         logging.getLogger().addHandler(handler)
         providers.shutdowns.append(logger_provider.shutdown)

@@ -120,3 +120,11 @@ def test_nobody_can_sign_up_with_a_password(db: None) -> None:
     assert response.status_code in {200, 404}
     assert not User.objects.exists()
     assert settings.ACCOUNT_ADAPTER == "app.accounts.adapters.AccountAdapter"
+
+
+def test_the_sign_in_page_offers_no_password_reset_that_would_lead_nowhere() -> None:
+    page = browser().get("/accounts/login/")
+    assert page.status_code == 200
+    assert b'name="password"' in page.content
+    assert b"/accounts/password/reset/" not in page.content
+    assert browser().get("/accounts/password/reset/").status_code == 404

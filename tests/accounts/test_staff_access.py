@@ -37,7 +37,12 @@ def test_staff_pages_send_anonymous_visitors_to_sign_in(path: str) -> None:
 def test_staff_pages_forbid_signed_in_non_staff(path: str, alice: User) -> None:
     response = signed_in(alice).get(path)
     assert response.status_code == 403
-    assert response.content.decode() == STAFF_ONLY
+    if path.startswith("/api/"):
+        # Under the API every error is a problem, with the guard's reason as its detail.
+        assert response.headers["Content-Type"] == "application/problem+json"
+        assert response.json()["detail"] == STAFF_ONLY
+    else:
+        assert response.content.decode() == STAFF_ONLY
 
 
 @pytest.mark.parametrize("path", STAFF_PAGES)

@@ -225,3 +225,21 @@ def test_issue_token_command_refuses_an_unknown_user_unless_asked_to_create_it(d
 def test_issue_token_command_refuses_too_long_a_lifetime(alice: User) -> None:
     with pytest.raises(CommandError, match="at most"):
         call_command("issue_token", "alice@example.com", "--ttl-days", "9999", stdout=io.StringIO())
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["   ", "work\u202elaptop", "lap\u200btop", "lap\u3164top", "\u2800", "tab\tname", "new\nline"],
+)
+def test_token_name_shown_in_lists_holds_nothing_hidden(alice: User, name: str) -> None:
+    client = session_of(alice)
+    response = client.post(
+        TOKENS, {"name": name}, content_type="application/json", headers={"X-CSRFToken": csrf_token(client)}
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == ProblemCode.INVALID_TOKEN_NAME
+    assert not ApiToken.objects.filter(user=alice).exists()
+
+
+def test_token_name_is_kept_trimmed_and_composed(alice: User) -> None:
+    assert create_token(session_of(alice), name="  Cafe\u0301 laptop ")["name"] == "Caf\u00e9 laptop"

@@ -27,6 +27,7 @@ from opentelemetry.instrumentation.asgi import (  # pyright: ignore[reportMissin
 )
 
 from app.core.internals import middleware
+from app.core.internals.asgi_request import headers_only_request
 from app.core.internals.asgi_route import scope_route_set
 from app.core.internals.ninja_auth import SessionCookieKey, is_csrf_exempt
 from app.core.internals.responses import mark_logged
@@ -144,4 +145,23 @@ def test_django_does_not_log_a_response_flagged_logged(caplog: pytest.LogCapture
         log_response("%s", "x", response=response)
     assert not caplog.records, _broken(
         "django.utils.log.log_response skips responses flagged _has_been_logged (app/core/internals/responses.py)"
+    )
+
+
+def test_django_builds_a_request_from_a_scope_and_an_empty_body() -> None:
+    scope = {
+        "type": "http",
+        "method": "PUT",
+        "path": "/files/local/upload/x",
+        "query_string": b"",
+        "headers": [(b"host", b"localhost:8000"), (b"content-type", b"text/plain"), (b"content-length", b"6")],
+        "client": ("127.0.0.1", 1234),
+        "server": ("127.0.0.1", 8000),
+        "scheme": "http",
+    }
+    request = headers_only_request(scope)
+    read = (request.method, request.path, request.get_host(), request.headers.get("Content-Length"), request.scheme)
+    assert read == ("PUT", "/files/local/upload/x", "localhost:8000", "6", "http"), _broken(
+        "ASGIRequest(scope, body_file) reads method, path, host, headers and scheme from the scope "
+        "(app/core/internals/asgi_request.py)"
     )

@@ -2,13 +2,14 @@
 
 import base64
 import hashlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from django.conf import settings
 from django.core import signing
@@ -20,11 +21,13 @@ from pytest_django import Settings
 from app.core.problems import ProblemCode
 from app.files.models import File
 from app.files.storage.local import LocalStorage
-from tests.support.api import PNG_1X1, generic
+from tests.support.api import PNG_1X1, generic, made_up_cursor, signed_put
 
 pytestmark = pytest.mark.django_db
 
 SMALL_LIMIT = 4096
+# What no answer may name: clients get limits and reasons, not our configuration.
+SETTING_NAMES = [name for name in dir(settings) if name.isupper() and "_" in name]
 
 
 def md5_b64(data: bytes) -> str:
@@ -39,7 +42,7 @@ def _path(url: str) -> str:
 @dataclass(frozen=True)
 class Case:
     id: str
-    send: Callable[[Client], HttpResponse]
+    send: Callable[[Client], HttpResponse | httpx.Response]
     status: int | None = None
     code: str | None = None
     extra: dict[str, Any] = field(default_factory=dict[str, Any])
@@ -81,10 +84,7 @@ def complete_after_put(
         begun = api.post("/api/v1/uploads", payload, content_type="application/json")
         assert begun.status_code == 201, begun.content
         target = begun.json()
-        headers = {k: v for k, v in target["headers"].items() if k != "Content-Type"}
-        # The app checks Content-Length against the grant; send what was declared
-        # so that a size lie reaches completion the way a broken client's would.
-        put = generic(Client(), "PUT", _path(target["upload_url"]), sent, content_type=content_type, headers=headers)
+        put = signed_put(target["upload_url"], sent, headers=target["headers"])
         assert put.status_code in (200, 403), put.content
         return api.post(f"/api/v1/uploads/{target['id']}/complete")
 
@@ -93,13 +93,12 @@ def complete_after_put(
 
 def put_with(
     mutate: Callable[[str, dict[str, str]], tuple[str, dict[str, str], bytes]],
-) -> Callable[[Client], HttpResponse]:
-    def send(api: Client) -> HttpResponse:
+) -> Callable[[Client], httpx.Response]:
+    def send(api: Client) -> httpx.Response:
         content = b"hello\n"
         target = start(size=len(content), checksum=md5_b64(content))(api).json()
         url, headers, body = mutate(_path(target["upload_url"]), dict(target["headers"]))
-        content_type = headers.pop("Content-Type", "")
-        return generic(Client(), "PUT", url, body, content_type=content_type, headers=headers)
+        return signed_put(url, body, headers=headers)
 
     return send
 
@@ -130,17 +129,41 @@ def _longer_body(url: str, headers: dict[str, str]) -> tuple[str, dict[str, str]
     return url, headers, b"hello\n and more"
 
 
+def _post_to_upload_url(api: Client) -> httpx.Response:
+    target = start(size=6)(api).json()
+    return signed_put(target["upload_url"], b"hello\n", headers=target["headers"], method="POST")
+
+
+def _foreign_host(url: str, headers: dict[str, str]) -> tuple[str, dict[str, str], bytes]:
+    return url, {**headers, "Host": "evil.example"}, b"hello\n"
+
+
+def _put_chunked(api: Client) -> httpx.Response:
+    target = start(size=6)(api).json()
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"hello\n"
+
+    return signed_put(target["upload_url"], chunks(), headers=target["headers"])
+
+
+def _put_after_delete(api: Client) -> httpx.Response:
+    target = start(size=6)(api).json()
+    assert api.delete(f"/api/v1/files/{target['id']}").status_code == 204
+    return signed_put(target["upload_url"], b"hello\n", headers=target["headers"])
+
+
 def _past() -> datetime:
     return datetime.now(UTC) - timedelta(seconds=5)
 
 
-def _expired_put(api: Client) -> HttpResponse:
+def _expired_put(api: Client) -> httpx.Response:
     target = start(size=6)(api).json()
     key = File.objects.get(id=target["id"]).storage_key
     expired = LocalStorage(root=settings.MEDIA_ROOT).upload_target(
         key=key, size=6, content_type="text/plain", md5_b64=None, expires_at=_past(), resumable=False
     )
-    return generic(Client(), "PUT", expired.url, b"hello\n", content_type="text/plain")
+    return signed_put(expired.url, b"hello\n", headers=expired.headers)
 
 
 def _expired_download(api: Client) -> HttpResponse:
@@ -160,21 +183,44 @@ def _tampered_download(api: Client) -> HttpResponse:
     return Client().get(_path(location)[:-2] + "xx")
 
 
-def _put_twice(api: Client) -> HttpResponse:
+def _download_location(api: Client) -> str:
+    created = small(b"hello\n")(api).json()
+    location = _path(api.get(f"/api/v1/files/{created['id']}/download").headers["Location"])
+    api.delete(f"/api/v1/files/{created['id']}")  # only the URL is under test
+    return location
+
+
+def _download_via_foreign_host(api: Client) -> HttpResponse:
+    return Client().get(_download_location(api), headers={"host": "evil.example"})
+
+
+def _download_with_trailing_slash(api: Client) -> HttpResponse:
+    return Client().get(_download_location(api) + "/")
+
+
+def _download_posted(api: Client) -> HttpResponse:
+    return Client(enforce_csrf_checks=True).post(_download_location(api))
+
+
+def _put_twice(api: Client) -> httpx.Response:
     target = start(size=6)(api).json()
-    generic(Client(), "PUT", _path(target["upload_url"]), b"hello\n", content_type="text/plain")
-    return generic(Client(), "PUT", _path(target["upload_url"]), b"HELLO\n", content_type="text/plain")
+    assert signed_put(target["upload_url"], b"hello\n", headers=target["headers"]).status_code == 200
+    return signed_put(target["upload_url"], b"HELLO\n", headers=target["headers"])
 
 
 def _expired_pending_upload(api: Client) -> HttpResponse:
     target = start(size=6)(api).json()
-    generic(Client(), "PUT", _path(target["upload_url"]), b"hello\n", content_type="text/plain")
+    signed_put(target["upload_url"], b"hello\n", headers=target["headers"])
     from datetime import timedelta
 
     from django.utils import timezone
 
     File.objects.filter(id=target["id"]).update(expires_at=timezone.now() - timedelta(seconds=1))
     return api.post(f"/api/v1/uploads/{target['id']}/complete")
+
+
+def listed_after(cursor: str) -> Callable[[Client], HttpResponse]:
+    return lambda api: api.get("/api/v1/files", {"cursor": cursor})
 
 
 HTML = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
@@ -215,6 +261,22 @@ CASES = [
     Case("zero-width-space", start("zero\u200bwidth.txt"), 400, ProblemCode.INVALID_FILENAME),
     Case("byte-order-mark", start("\ufeffa.txt"), 400, ProblemCode.INVALID_FILENAME),
     Case("line-separator", start("a\u2028b.txt"), 400, ProblemCode.INVALID_FILENAME),
+    # Invisible and blank-looking characters (Default_Ignorable_Code_Point and the spoofing set).
+    Case("hangul-filler", start("a\u3164b.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("halfwidth-hangul-filler", start("a\uffa0b.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("hangul-choseong-filler", start("\u115f.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("braille-blank", start("a\u2800b.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("braille-blank-only", small(b"hello\n", "\u2800.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("combining-grapheme-joiner", start("a\u034fb.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("variation-selector", start("a\ufe0fb.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("variation-selector-supplement", start("a\U000e0100b.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("khmer-inherent-vowel", start("a\u17b4b.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("tag-character", start("a\U000e0041b.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("soft-hyphen", start("a\u00adb.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("no-break-space", start("a\u00a0b.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("em-space", start("a\u2003b.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("ideographic-space", start("a\u3000b.txt"), 400, ProblemCode.INVALID_FILENAME),
+    Case("invisible-before-extension", start("page.html\u3164", content_type="text/plain"), 400, None),
     Case("too-long-ascii", start(LONG_NAME), 400, ProblemCode.INVALID_FILENAME),
     Case("too-long-utf8", start(LONG_UTF8_NAME), 400, ProblemCode.INVALID_FILENAME),
     Case("overlong-json-name", start("a" * 2000), 422, ProblemCode.VALIDATION_FAILED),
@@ -237,6 +299,26 @@ CASES = [
         422,
         ProblemCode.EXTENSION_MISMATCH,
     ),
+    # Names as the user's machine saves them: Windows drops trailing dots and spaces, and
+    # takes what follows the last dot of a dot-file as its extension.
+    Case("trailing-dot-html", start("page.html.", content_type="text/plain"), 422, ProblemCode.EXTENSION_MISMATCH),
+    Case("trailing-dot-exe", start("run.exe.", content_type="text/plain"), 422, ProblemCode.EXTENSION_MISMATCH),
+    Case(
+        "trailing-dot-space-dot", start("page.html. .", content_type="text/plain"), 422, ProblemCode.EXTENSION_MISMATCH
+    ),
+    Case("trailing-dots-svg", start("img.svg..", content_type="text/plain"), 422, ProblemCode.EXTENSION_MISMATCH),
+    Case("trailing-space-bat", start("run.bat ", content_type="text/plain"), 422, ProblemCode.EXTENSION_MISMATCH),
+    Case("dot-file-html", start(".html", content_type="text/plain"), 422, ProblemCode.EXTENSION_MISMATCH),
+    Case("dot-file-exe-trailing-dot", start(".exe.", content_type="text/plain"), 422, ProblemCode.EXTENSION_MISMATCH),
+    Case("only-dots", start("..."), 400, ProblemCode.INVALID_FILENAME),
+    Case("only-dots-and-spaces", start(". . ."), 400, ProblemCode.INVALID_FILENAME),
+    Case(
+        "small-trailing-dot-html",
+        small(b"hello <b>there</b><script>alert(1)</script>\n", "page.html.", "text/plain"),
+        422,
+        ProblemCode.EXTENSION_MISMATCH,
+    ),
+    Case("small-dot-file-html", small(b"hello\n", ".html", "text/plain"), 422, ProblemCode.EXTENSION_MISMATCH),
     Case("svg-named-png-content-html", small(HTML, "x.png.html"), 415, ProblemCode.TYPE_NOT_ALLOWED),
     Case("png-named-html", small(PNG_1X1, "pixel.html"), 422, ProblemCode.EXTENSION_MISMATCH),
     Case("png-double-extension-exe", small(PNG_1X1, "pixel.png.exe"), 422, ProblemCode.EXTENSION_MISMATCH),
@@ -293,6 +375,34 @@ CASES = [
     Case("elf-binary", small(b"\x7fELF\x02\x01\x01" + b"\x00" * 40, "a.txt"), 415, ProblemCode.TYPE_NOT_ALLOWED),
     Case("windows-executable", small(b"MZ\x90\x00\x03" + b"\x00" * 40), 415, ProblemCode.TYPE_NOT_ALLOWED),
     Case("zip-archive", small(b"PK\x03\x04" + b"\x00" * 40), 415, ProblemCode.TYPE_NOT_ALLOWED),
+    # Markup behind the whitespace browsers skip when sniffing (WHATWG: tab, LF, FF, CR, space),
+    # and the short tags of WHATWG's HTML table.
+    Case(
+        "html-after-form-feed",
+        small(b"\x0c<html><script>alert(1)</script>", "a.txt"),
+        415,
+        ProblemCode.TYPE_NOT_ALLOWED,
+    ),
+    Case(
+        "html-after-mixed-whitespace",
+        small(b" \t\r\n\x0c<body onload=alert(1)>", "a.txt"),
+        415,
+        ProblemCode.TYPE_NOT_ALLOWED,
+    ),
+    Case("anchor-tag", small(b"<a>x</a><script>alert(1)</script>", "a.txt"), 415, ProblemCode.TYPE_NOT_ALLOWED),
+    Case("bold-tag", small(b"<b>x</b><script>alert(1)</script>", "a.txt"), 415, ProblemCode.TYPE_NOT_ALLOWED),
+    Case("paragraph-tag", small(b"<p>x<script>alert(1)</script>", "a.txt"), 415, ProblemCode.TYPE_NOT_ALLOWED),
+    Case("heading-tag", small(b"<H1>x</H1><script>alert(1)</script>", "a.txt"), 415, ProblemCode.TYPE_NOT_ALLOWED),
+    Case("table-tag", small(b"<table><tr><td>x", "a.txt"), 415, ProblemCode.TYPE_NOT_ALLOWED),
+    Case("title-tag", small(b"<title>x</title>", "a.txt"), 415, ProblemCode.TYPE_NOT_ALLOWED),
+    Case("font-tag", small(b"<font color=red>x", "a.txt"), 415, ProblemCode.TYPE_NOT_ALLOWED),
+    Case("line-break-tag", small(b"<br>x<script>alert(1)</script>", "a.txt"), 415, ProblemCode.TYPE_NOT_ALLOWED),
+    Case(
+        "complete-html-after-form-feed",
+        complete_after_put(declared=b"\x0c<html>x</html>", sent=b"\x0c<html>x</html>", checksum=False),
+        415,
+        ProblemCode.TYPE_NOT_ALLOWED,
+    ),
     Case("utf16-text", small("hello".encode("utf-16"), "a.txt"), 415, ProblemCode.TYPE_NOT_ALLOWED),
     Case("text-with-nul", small(b"hello\x00world\n", "a.txt"), 415, ProblemCode.TYPE_NOT_ALLOWED),
     Case("invalid-utf8", small(b"caf\xe9 \xff\xfe\n", "a.txt"), 415, ProblemCode.TYPE_NOT_ALLOWED),
@@ -331,6 +441,16 @@ CASES = [
     Case("upload-wrong-content-md5", put_with(_wrong_md5), 403, ProblemCode.SIGNED_HEADERS_MISMATCH),
     Case("upload-longer-body", put_with(_longer_body), 403, ProblemCode.SIGNED_HEADERS_MISMATCH),
     Case("upload-put-twice", _put_twice, 409, ProblemCode.ALREADY_UPLOADED),
+    Case("upload-not-put", _post_to_upload_url, 405, ProblemCode.METHOD_NOT_ALLOWED),
+    Case("upload-foreign-host", put_with(_foreign_host), 400, ProblemCode.BAD_REQUEST),
+    Case(
+        "upload-without-token",
+        lambda api: signed_put("/files/local/upload/", b"x", headers={}),
+        403,
+        ProblemCode.SIGNED_URL_INVALID,
+    ),
+    Case("upload-chunked-without-length", _put_chunked, 403, ProblemCode.SIGNED_HEADERS_MISMATCH),
+    Case("upload-after-delete", _put_after_delete, 410, ProblemCode.UPLOAD_GONE),
     Case("download-token-tampered", _tampered_download, 403, ProblemCode.SIGNED_URL_INVALID),
     Case("download-token-expired", _expired_download, 403, ProblemCode.SIGNED_URL_EXPIRED),
     # Pagination and identifiers.
@@ -341,6 +461,20 @@ CASES = [
         400,
         ProblemCode.INVALID_CURSOR,
     ),
+    Case(
+        "cursor-far-future", listed_after(made_up_cursor("9999-12-31T23:59:59-14:00")), 400, ProblemCode.INVALID_CURSOR
+    ),
+    Case("cursor-far-past", listed_after(made_up_cursor("0001-01-01T00:00:00+14:00")), 400, ProblemCode.INVALID_CURSOR),
+    Case(
+        "cursor-plausible-forgery",
+        listed_after(made_up_cursor("2030-01-01T00:00:00+00:00")),
+        400,
+        ProblemCode.INVALID_CURSOR,
+    ),
+    Case("cursor-naive-datetime", listed_after(made_up_cursor("2030-01-01T00:00:00")), 400, ProblemCode.INVALID_CURSOR),
+    Case(
+        "cursor-overlong", lambda api: api.get("/api/v1/files?cursor=" + "A" * 5000), 422, ProblemCode.VALIDATION_FAILED
+    ),
     Case("limit-zero", lambda api: api.get("/api/v1/files?limit=0"), 422, ProblemCode.VALIDATION_FAILED),
     Case("limit-huge", lambda api: api.get("/api/v1/files?limit=100000"), 422, ProblemCode.VALIDATION_FAILED),
     Case("file-id-not-uuid", lambda api: api.get("/api/v1/files/../../etc/passwd"), 404, None),
@@ -349,6 +483,31 @@ CASES = [
         lambda api: api.get("/api/v1/files/00000000-0000-0000-0000-000000000000"),
         404,
         ProblemCode.NOT_FOUND,
+    ),
+    # Paths, methods and hosts the API does not serve: problem details all the same.
+    Case("unknown-api-path", lambda api: api.get("/api/v1/nope"), 404, ProblemCode.NOT_FOUND),
+    Case("api-trailing-slash", lambda api: api.get("/api/v1/files/"), 404, ProblemCode.NOT_FOUND),
+    Case("api-root", lambda api: api.get("/api/"), 404, ProblemCode.NOT_FOUND),
+    Case("method-not-allowed", lambda api: generic(api, "PATCH", "/api/v1/me"), 405, ProblemCode.METHOD_NOT_ALLOWED),
+    Case("put-on-collection", lambda api: generic(api, "PUT", "/api/v1/files"), 405, ProblemCode.METHOD_NOT_ALLOWED),
+    Case(
+        "foreign-host",
+        lambda api: api.get("/api/v1/files", headers={"host": "evil.example"}),
+        400,
+        ProblemCode.BAD_REQUEST,
+    ),
+    Case("foreign-host-signed-download", _download_via_foreign_host, 400, ProblemCode.BAD_REQUEST),
+    Case("signed-download-trailing-slash", _download_with_trailing_slash, 404, ProblemCode.NOT_FOUND),
+    Case("signed-download-posted", _download_posted, 405, ProblemCode.METHOD_NOT_ALLOWED),
+    Case("signed-upload-gone-path", lambda api: Client().get("/files/local/nope"), 404, ProblemCode.NOT_FOUND),
+    # Bodies over the limit: the limit in bytes, never a setting's name.
+    Case(
+        "json-body-over-limit",
+        lambda api: api.post(
+            "/api/v1/uploads", b'{"filename": "' + b"a" * 2_000_000 + b'"}', content_type="application/json"
+        ),
+        413,
+        ProblemCode.BODY_TOO_LARGE,
     ),
     # Authentication.
     Case(
@@ -365,6 +524,11 @@ CASES = [
     ),
     Case("no-credentials", lambda api: Client().get("/api/v1/files"), 401, ProblemCode.NOT_AUTHENTICATED),
 ]
+
+
+def _key(path: Path, media_root: Path) -> str:
+    """The key of the object a stored file belongs to (itself, or the object its digest describes)."""
+    return path.relative_to(media_root).as_posix().removesuffix(".md5")
 
 
 def _objects(media_root: Path) -> set[Path]:
@@ -395,17 +559,18 @@ def test_abuse_case_answers_4xx_problem_and_stores_nothing(case: Case, alice_api
     )
     if case.status is not None:
         assert response.status_code == case.status, response.content
-    if response.status_code != 404 or case.code is not None:
-        assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.headers["Content-Type"] == "application/problem+json"
+    problem = response.json()
     if case.code is not None:
-        assert response.json()["code"] == case.code
+        assert problem["code"] == case.code
+    assert problem["code"] in set(ProblemCode)
+    assert not [name for name in SETTING_NAMES if name in problem["detail"]], problem["detail"]
     new_ready = set(File.objects.filter(status=File.Status.READY).values_list("id", flat=True)) - ready_before
     assert not new_ready, "a rejected request left a ready file"
     # Objects written before the rejection (e.g. a verified-then-refused PUT) are gone.
     leftover = {
         path
         for path in _objects(media_root) - objects_before
-        if File.objects.filter(storage_key=path.relative_to(media_root).as_posix(), status=File.Status.PENDING).count()
-        == 0
+        if not File.objects.filter(storage_key=_key(path, media_root), status=File.Status.PENDING).exists()
     }
     assert not leftover, f"objects left behind: {leftover}"

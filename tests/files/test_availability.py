@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpResponse
@@ -15,7 +16,7 @@ from app.accounts.models import User
 from app.core.problems import PROBLEM_CONTENT_TYPE, ProblemCode
 from app.files.availability import DEFAULT_RETRY_AFTER_SECONDS
 from app.flags.catalog import DIRECT_UPLOADS
-from tests.support.api import bearer_client
+from tests.support.api import bearer_client, signed_put
 from tests.support.flags import FlagSwitch
 
 pytestmark = pytest.mark.django_db
@@ -36,22 +37,17 @@ def _start(api: Client) -> HttpResponse:
     )
 
 
-def _put(start: dict[str, Any]) -> HttpResponse:
-    url = urlsplit(start["upload_url"])
-    headers: dict[str, str] = dict(start["headers"])
-    return Client().put(
-        f"{url.path}?{url.query}",
-        CONTENT,
-        content_type=headers.pop("Content-Type"),
-        headers=headers,
-    )
+def _put(start: dict[str, Any]) -> httpx.Response:
+    return signed_put(start["upload_url"], CONTENT, headers=start["headers"])
 
 
-def _assert_uploads_paused(response: HttpResponse, retry_after: int = DEFAULT_RETRY_AFTER_SECONDS) -> None:
+def _assert_uploads_paused(
+    response: HttpResponse | httpx.Response, retry_after: int = DEFAULT_RETRY_AFTER_SECONDS
+) -> None:
     assert response.status_code == 503, response.content
-    assert response["Content-Type"] == PROBLEM_CONTENT_TYPE
+    assert response.headers["Content-Type"] == PROBLEM_CONTENT_TYPE
     assert response.json()["code"] == ProblemCode.UPLOADS_DISABLED
-    assert response["Retry-After"] == str(retry_after)
+    assert response.headers["Retry-After"] == str(retry_after)
 
 
 def test_uploads_off_pauses_every_upload_entry_point_and_nothing_else(

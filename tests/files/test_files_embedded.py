@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from app.core.problems import ProblemCode
-from tests.support.api import PNG_1X1, body_of
+from tests.support.api import PNG_1X1, body_of, signed_put
 
 pytestmark = pytest.mark.django_db
 
@@ -66,12 +66,7 @@ def test_direct_upload_put_then_complete_makes_file_ready(alice_api: Client) -> 
     assert started.status_code == 201, started.content
     start = started.json()
     assert start["method"] == "PUT"
-    put = Client().put(
-        _path(start["upload_url"]),
-        content,
-        content_type=start["headers"]["Content-Type"],
-        headers={key: value for key, value in start["headers"].items() if key != "Content-Type"},
-    )
+    put = signed_put(start["upload_url"], content, headers=start["headers"])
     assert put.status_code == 200, put.content
     completed = alice_api.post(f"/api/v1/uploads/{start['id']}/complete")
     assert completed.status_code == 200, completed.content
@@ -91,7 +86,7 @@ def test_upload_complete_rejects_checksum_mismatch_and_removes_the_object(
         {"filename": "a.txt", "size": len(declared), "content_type": "text/plain"},
         content_type="application/json",
     ).json()
-    Client().put(_path(start["upload_url"]), sent, content_type="text/plain")
+    signed_put(start["upload_url"], sent, headers={"Content-Type": "text/plain"})
     # Without a declared checksum the bytes are accepted; with one they are checked.
     assert alice_api.post(f"/api/v1/uploads/{start['id']}/complete").status_code == 200
 
@@ -105,11 +100,8 @@ def test_upload_complete_rejects_checksum_mismatch_and_removes_the_object(
         },
         content_type="application/json",
     ).json()
-    put = Client().put(
-        _path(start["upload_url"]),
-        sent,
-        content_type="text/plain",
-        headers={"Content-MD5": md5_b64(declared)},
+    put = signed_put(
+        start["upload_url"], sent, headers={"Content-Type": "text/plain", "Content-MD5": md5_b64(declared)}
     )
     assert put.status_code == 200
     completed = alice_api.post(f"/api/v1/uploads/{start['id']}/complete")

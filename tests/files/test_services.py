@@ -4,9 +4,12 @@ import base64
 import hashlib
 import io
 import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import cast
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.db import connection
 from pytest_django import Settings
 
 from app.accounts.models import User
@@ -14,6 +17,7 @@ from app.core.problems import Problem, ProblemCode
 from app.files import services
 from app.files.models import File
 from app.files.storage import storage
+from app.files.storage.local import LocalStorage
 
 pytestmark = pytest.mark.django_db
 
@@ -31,8 +35,15 @@ def start(owner: User, *, size: int = len(CONTENT), checksum: str | None = None)
     return file
 
 
+async def _arriving(*parts: bytes, then: BaseException | None = None) -> AsyncIterator[bytes]:
+    for part in parts:
+        yield part
+    if then is not None:
+        raise then
+
+
 def receive(file: File, content: bytes = CONTENT) -> None:
-    async_to_sync(services.upload_receive)(key=file.storage_key, stream=io.BytesIO(content), size=len(content))
+    async_to_sync(services.upload_receive)(key=file.storage_key, chunks=_arriving(content))
 
 
 def test_a_direct_upload_becomes_ready_with_the_checksum_of_what_arrived(alice: User) -> None:
@@ -47,7 +58,8 @@ def test_a_direct_upload_becomes_ready_with_the_checksum_of_what_arrived(alice: 
 
 def test_upload_complete_rejects_a_size_mismatch_and_removes_row_and_object(alice: User) -> None:
     file = start(alice, size=len(CONTENT) + 1)
-    receive(file, CONTENT)  # fewer bytes than declared
+    # An object of another size, however it got there (the PUT itself stores exactly the declared size).
+    storage().write(file.storage_key, io.BytesIO(CONTENT), size=len(CONTENT), content_type="text/plain", filename="a")
     with pytest.raises(Problem) as raised:
         async_to_sync(services.upload_complete)(owner=alice, file_id=file.id)
     assert raised.value.code == ProblemCode.SIZE_MISMATCH
@@ -66,8 +78,32 @@ def test_upload_receive_takes_the_bytes_once(alice: User) -> None:
 
 def test_upload_receive_for_an_unknown_upload_is_gone() -> None:
     with pytest.raises(Problem) as raised:
-        async_to_sync(services.upload_receive)(key=f"uploads/{uuid.uuid4()}/x", stream=io.BytesIO(b"x"), size=1)
+        async_to_sync(services.upload_receive)(key=f"uploads/{uuid.uuid4()}/x", chunks=_arriving(b"x"))
     assert raised.value.code == ProblemCode.UPLOAD_GONE
+
+
+class ClientWentAway(Exception):
+    pass
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        pytest.param(lambda: _arriving(CONTENT[:5], then=ClientWentAway()), id="client-went-away"),
+        pytest.param(lambda: _arriving(CONTENT[:5]), id="stream-ended-short"),
+    ],
+)
+def test_upload_receive_that_fails_on_the_way_stores_nothing_and_may_be_sent_again(
+    alice: User, chunks: Callable[[], AsyncIterator[bytes]]
+) -> None:
+    file = start(alice)
+    with pytest.raises((ClientWentAway, ValueError)):
+        async_to_sync(services.upload_receive)(key=file.storage_key, chunks=chunks())
+    assert storage().info(file.storage_key) is None
+    assert not list(cast(LocalStorage, storage()).path(file.storage_key).parent.glob("*.part"))
+    assert File.objects.get(id=file.id).received_at is None
+    receive(file)
+    assert storage().read_head(file.storage_key, 100) == CONTENT
 
 
 def test_upload_start_over_quota_reserves_nothing(alice: User, settings: Settings) -> None:
@@ -95,3 +131,24 @@ def test_another_users_file_is_not_found_for_every_service(alice: User, bob: Use
             async_to_sync(service)(owner=bob, file_id=file.id)
         assert raised.value.code == ProblemCode.NOT_FOUND
     assert File.objects.get(id=file.id).status == File.Status.PENDING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_deleted_while_its_upload_completes_is_gone_not_an_error(
+    alice: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = start(alice)
+    receive(file)
+    objects = storage()
+    real_info = objects.info
+
+    def info_after_the_owner_deleted_it(key: str) -> object:
+        File.objects.filter(id=file.id).delete()  # the owner's DELETE, while completion asks storage
+        connection.close()  # this storage thread's own, which would outlive the test
+        return real_info(key)
+
+    monkeypatch.setattr(objects, "info", info_after_the_owner_deleted_it)
+    with pytest.raises(Problem) as raised:
+        async_to_sync(services.upload_complete)(owner=alice, file_id=file.id)
+    assert raised.value.code == ProblemCode.UPLOAD_GONE
+    assert real_info(file.storage_key) is None

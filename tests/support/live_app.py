@@ -73,18 +73,19 @@ def live_app(
             capture_output=True,
             text=True,
         )
-        token = issued.stdout.strip()
+        # The token is the last line: at LOG_LEVEL=DEBUG log lines share stdout with it.
+        token = issued.stdout.strip().splitlines()[-1]
     port = free_port()
     if asgi_app is None:
         command = _serve_command(host=host, port=port, workers=workers, serve_args=serve_args)
-        log_path = Path(environment["APP_VAR_DIR"]) / "app.log"
     else:
         command = [
             *(sys.executable, "-m", "uvicorn", asgi_app, "--host", host, "--port", str(port)),
             *("--workers", str(workers), "--loop", "uvloop", "--http", "httptools", "--lifespan", "off"),
             *("--no-access-log", "--no-server-header", *serve_args),
         ]
-        log_path = Path(environment["APP_VAR_DIR"]) / f"app-{port}.log"
+    # One log per server: several may serve one var/ directory.
+    log_path = Path(environment["APP_VAR_DIR"]) / f"app-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
     base_url = f"http://{host}:{port}"

@@ -20,4 +20,9 @@ breaks one; re-read the module it names before upgrading.
   opentelemetry-instrumentation-asgi reads `http.route` from it.
 - `responses` flags problem responses `_has_been_logged`, sparing each
   4xx/5xx Django's `log_response` in a thread (and each shed 503 an ERROR line).
+- `asgi_request` builds Django's `ASGIRequest` from a scope with an empty
+  body, for what is answered in front of Django's handler (which reads the
+  whole body first): the signed upload route, the body limit. Relies on:
+  `ASGIRequest(scope, body_file)` reads headers, host, scheme and path from
+  the scope alone.
 """

@@ -1,5 +1,6 @@
 """Handing the matched route to OpenTelemetry's ASGI middleware."""
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,7 +10,7 @@ class _ScopeRoute:
     path_format: str
 
 
-def scope_route_set(scope: dict[str, Any], route: str) -> None:
+def scope_route_set(scope: MutableMapping[str, Any], route: str) -> None:
     """Labels the request's HTTP server metrics with `route` rather than the raw path.
 
     opentelemetry-instrumentation-asgi reads `scope["route"].path_format` (the

@@ -13,8 +13,9 @@ neither stall the event loop nor take the threads Django and the database use.
 
 import asyncio
 import base64
+import concurrent.futures
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, partial
@@ -126,6 +127,63 @@ async def storage_ping() -> None:
     if guard.is_down():
         raise StorageUnavailable
     await asyncio.get_running_loop().run_in_executor(guard.executor(), storage().ping)
+
+
+class ArrivingBytes:
+    """A blocking `Readable`, for a storage thread, of bytes that arrive on the event loop.
+
+    The next block (up to CHUNK_BYTES) is gathered on the loop while the
+    thread writes the current one. `close()` wakes a thread waiting for bytes
+    (its `read` raises), so that an abandoned write stops.
+    """
+
+    def __init__(self, chunks: AsyncIterator[bytes], loop: asyncio.AbstractEventLoop) -> None:
+        self._chunks = chunks
+        self._loop = loop
+        self._block: bytes = b""
+        self._offset = 0
+        self._next = self._gather_next()
+
+    def _gather_next(self) -> concurrent.futures.Future[bytes]:
+        return asyncio.run_coroutine_threadsafe(self._gather(), self._loop)
+
+    async def _gather(self) -> bytes:
+        parts: list[bytes] = []
+        gathered = 0
+        while gathered < CHUNK_BYTES and (chunk := await anext(self._chunks, None)) is not None:
+            parts.append(chunk)
+            gathered += len(chunk)
+        return b"".join(parts)
+
+    def read(self, size: int = -1, /) -> bytes:
+        if self._offset == len(self._block):
+            self._block, self._offset = self._next.result(), 0
+            if not self._block:
+                return b""
+            self._next = self._gather_next()
+        end = len(self._block) if size < 0 else self._offset + size
+        piece = self._block[self._offset : end]
+        self._offset += len(piece)
+        return piece
+
+    def close(self) -> None:
+        self._next.cancel()
+
+
+async def write_arriving(
+    key: str, chunks: AsyncIterator[bytes], *, size: int, content_type: str, filename: str
+) -> None:
+    """Stores `size` bytes as they arrive from `chunks`, written on a storage thread while more arrive.
+
+    Returns (or raises) only once the thread is done with the object: even when
+    the caller is cancelled, nothing is left writing behind its back.
+    """
+    reader = ArrivingBytes(chunks, asyncio.get_running_loop())
+    write = partial(storage().write, key, reader, size=size, content_type=content_type, filename=filename)
+    try:
+        await guard.guarded(write, ping=storage().ping, on_cancel=reader.close)
+    finally:
+        reader.close()  # a write that failed or never started leaves no gathering behind
 
 
 def md5_b64_of(stream: Readable) -> str:

@@ -105,8 +105,11 @@ async def _finished(future: "asyncio.Future[Any]") -> None:
             continue
 
 
-async def guarded[R](call: Callable[[], R], *, ping: Callable[[], None]) -> R:
-    """Runs a blocking storage call under the rules above; `ping` is how the probe asks storage."""
+async def guarded[R](
+    call: Callable[[], R], *, ping: Callable[[], None], on_cancel: Callable[[], None] | None = None
+) -> R:
+    """Runs a blocking storage call under the rules above; `ping` is how the probe asks storage,
+    `on_cancel` what makes the call end early when its caller is cancelled."""
     if _availability.is_down:
         raise StorageUnavailable
     lane = _lane()
@@ -119,6 +122,8 @@ async def guarded[R](call: Callable[[], R], *, ping: Callable[[], None]) -> R:
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:
+        if on_cancel is not None:
+            on_cancel()
         await _finished(future)
         raise
     except StorageUnavailable:

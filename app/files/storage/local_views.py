@@ -1,4 +1,4 @@
-"""The app's answers to embedded mode's signed URLs: the PUT of an upload's bytes, and downloads."""
+"""The app's answers to embedded mode's signed download URLs (uploads: `local_upload`)."""
 
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -8,37 +8,12 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
-from app.core.problems import NotFound, Problem, ProblemCode, problem_answer
-from app.files import services
+from app.core.problems import NotFound, Problem, problem_answer
 from app.files.selectors import FILE_NOT_FOUND
 from app.files.storage import CHUNK_BYTES, download_headers, in_storage_thread, storage
-from app.files.storage.local import LocalStorage, download_grant_load, upload_grant_load
-
-HEADER_MISMATCH = "The {header} header must be {expected!r}, as the signed URL says."
-
-
-def _expect_header(request: HttpRequest, header: str, expected: str) -> None:
-    if request.headers.get(header, "") != expected:
-        raise Problem(
-            HEADER_MISMATCH.format(header=header, expected=expected),
-            code=ProblemCode.SIGNED_HEADERS_MISMATCH,
-            status=403,
-        )
-
-
-class _BodyStream:
-    """Reads the request body, refusing to go past the signed size."""
-
-    def __init__(self, request: HttpRequest, size: int) -> None:
-        self._request = request
-        self._left = size
-
-    def read(self, size: int = -1, /) -> bytes:
-        chunk = self._request.read(self._left if size < 0 else min(size, self._left))
-        self._left -= len(chunk)
-        return chunk
+from app.files.storage.local import LocalStorage, download_grant_load
 
 
 def _local_storage() -> LocalStorage:
@@ -47,17 +22,6 @@ def _local_storage() -> LocalStorage:
         # A token from an earlier embedded-mode run: this app now uses GCS.
         raise NotFound(FILE_NOT_FOUND)
     return found
-
-
-async def _upload(request: HttpRequest, token: str) -> HttpResponse:
-    grant = upload_grant_load(token)
-    _expect_header(request, "Content-Type", grant.content_type)
-    _expect_header(request, "Content-Length", str(grant.size))
-    if grant.md5_b64:
-        _expect_header(request, "Content-MD5", grant.md5_b64)
-    _local_storage()
-    await services.upload_receive(key=grant.key, stream=_BodyStream(request, grant.size), size=grant.size)
-    return HttpResponse(status=200)
 
 
 async def _chunks(path: Path) -> AsyncIterator[bytes]:
@@ -87,15 +51,8 @@ async def _download(token: str) -> HttpResponseBase:
     return response
 
 
+# The token is the credential, not a cookie: nothing for CSRF to protect, and its failure log would name the path.
 @csrf_exempt
-@require_http_methods(["PUT"])
-async def local_upload(request: HttpRequest, token: str) -> HttpResponseBase:
-    try:
-        return await _upload(request, token)
-    except Problem as problem:
-        return problem_answer(request, problem)
-
-
 @require_GET
 async def local_download(request: HttpRequest, token: str) -> HttpResponseBase:
     try:
@@ -106,6 +63,5 @@ async def local_download(request: HttpRequest, token: str) -> HttpResponseBase:
 
 app_name = "files"
 urlpatterns = [
-    path("upload/<str:token>", local_upload, name="local-upload"),
     path("download/<str:token>", local_download, name="local-download"),
 ]

@@ -45,6 +45,7 @@ class Command(BaseCommand):
             proxy_headers=True,
             forwarded_allow_ips=options["forwarded_allow_ips"],
             access_log=False,
+            timeout_graceful_shutdown=settings.SHUTDOWN_GRACE_SECONDS,
             server_header=False,
             log_config=None,
         )
