@@ -75,6 +75,17 @@ def run_experiment(name: str, *, env: Mapping[str, str], journal_dir: Path, chao
     return json.loads(journal_path.read_text())
 
 
+def app_variables(base_url: str, *, token: str, work_dir: Path, pid_file: Path, command: str) -> dict[str, str]:
+    """What the experiment files read about the app they run against (their `env` configuration)."""
+    return {
+        "CHAOS_BASE_URL": base_url,
+        "CHAOS_API_TOKEN": token,
+        "CHAOS_WORK_DIR": str(work_dir),
+        "CHAOS_APP_PID_FILE": str(pid_file),
+        "CHAOS_APP_COMMAND": command,
+    }
+
+
 def _app(*args: str) -> str:
     return subprocess.run(["app", *args], capture_output=True, text=True, check=True).stdout.strip()  # noqa: S603, S607
 
@@ -98,14 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _app("migrate", "--noinput")
     token = _app("issue_token", CHAOS_USER_EMAIL, "--create-user").splitlines()[-1]
     actions.app_start(base_url, command, str(pid_file))
-    env = {
-        **os.environ,
-        "CHAOS_BASE_URL": base_url,
-        "CHAOS_API_TOKEN": token,
-        "CHAOS_WORK_DIR": str(work_dir),
-        "CHAOS_APP_PID_FILE": str(pid_file),
-        "CHAOS_APP_COMMAND": command,
-    }
+    env = {**os.environ, **app_variables(base_url, token=token, work_dir=work_dir, pid_file=pid_file, command=command)}
     failed: list[str] = []
     try:
         for name in names:

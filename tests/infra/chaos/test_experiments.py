@@ -57,19 +57,18 @@ def stack(gcs_emulator: Emulator, gcs_signing_key: Path, tmp_path_factory: pytes
                 serve = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(app.port)]
                 start = shlex.join(cluster.resume_command())
                 status = shlex.join(cluster.command("pg_ctl", "-D", str(cluster.root / "data"), "status"))
+                command = shlex.join([*serve, "--workers", "2", "--no-migrate"])
                 env = {
                     **app.env,
+                    **runner.app_variables(
+                        app.base_url, token=app.token, work_dir=work, pid_file=pid_file, command=command
+                    ),
                     "PYTHONPATH": str(REPO_ROOT),
-                    "CHAOS_BASE_URL": app.base_url,
-                    "CHAOS_API_TOKEN": app.token,
-                    "CHAOS_WORK_DIR": str(work),
                     "CHAOS_K6": venv_tool("k6"),
                     "TOXIPROXY_URL": toxiproxy.api_url,
                     "CHAOS_DATABASE_STOP": shlex.join(cluster.pause_command()),
                     # Started only if stopped: the rollback plays whatever the method did.
                     "CHAOS_DATABASE_START": shlex.join(["sh", "-c", f"{status} >/dev/null || {start}"]),
-                    "CHAOS_APP_PID_FILE": str(pid_file),
-                    "CHAOS_APP_COMMAND": shlex.join([*serve, "--workers", "2", "--no-migrate"]),
                 }
                 try:
                     yield Stack(app=app, env=env, journals=work / "journals")
