@@ -8,11 +8,11 @@ storage again (item 15).
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from app.files.storage import StorageUnavailable, guard, in_storage_thread
+from app.files.storage import StorageUnavailable, guard, in_storage_thread, storage, write_arriving
 
 
 @pytest.fixture(autouse=True)
@@ -64,5 +64,61 @@ def test_an_outage_fails_calls_at_once_until_the_probe_reaches_storage_again() -
             await asyncio.sleep(0.05)
         await in_storage_thread(calls.append, "run")
         assert calls == ["run"]
+
+    asyncio.run(scenario())
+
+
+def test_a_body_written_as_it_arrives_stops_when_its_request_is_cancelled_and_leaves_no_object() -> None:
+    key = "uploads/guard/abandoned"
+    arrived = asyncio.Event()
+
+    async def client_then_silence() -> AsyncIterator[bytes]:
+        yield b"the beginning"
+        arrived.set()
+        await asyncio.Event().wait()  # the client stalls, then goes away
+        yield b"never"
+
+    async def scenario() -> None:
+        task = asyncio.create_task(
+            write_arriving(key, client_then_silence(), size=100, content_type="text/plain", filename="a.txt")
+        )
+        await arrived.wait()
+        task.cancel()
+        # The storage thread was waiting for bytes: it is woken and ends, and only then the caller.
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert storage().info(key) is None
+
+    # A write left waiting would hold its caller forever: that must fail here, not hang the suite.
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(scenario())
+        except BaseException as failure:  # reported below, on the test's thread
+            failures.append(failure)
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    runner.join(timeout=10)
+    assert not runner.is_alive(), "the cancelled request is still waiting for its abandoned write"
+    assert failures == []
+
+
+def test_a_body_is_refused_at_once_while_storage_is_down() -> None:
+    guard._availability.is_down = True  # pyright: ignore[reportPrivateUsage]
+    guard._availability.probe = None  # pyright: ignore[reportPrivateUsage]
+
+    async def never() -> AsyncIterator[bytes]:
+        await asyncio.Event().wait()
+        yield b""
+
+    async def scenario() -> None:
+        # The probe is this test's to start: keep it from clearing the outage meanwhile.
+        guard._availability.probe = asyncio.create_task(asyncio.sleep(0))  # pyright: ignore[reportPrivateUsage]
+        with pytest.raises(StorageUnavailable):
+            await asyncio.wait_for(
+                write_arriving("uploads/guard/down", never(), size=1, content_type="text/plain", filename="a"), 1
+            )
 
     asyncio.run(scenario())
