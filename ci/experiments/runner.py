@@ -45,6 +45,9 @@ def chaos_command(name: str, *, journal_path: Path, chaos: str = "chaos") -> tup
     return (
         chaos,
         "--no-version-check",
+        # Its own detailed log beside the journal, not `chaostoolkit.log` wherever it runs.
+        "--log-file",
+        str(journal_path.with_suffix(".chaostoolkit.log")),
         "run",
         "--rollback-strategy",
         "always",

@@ -114,3 +114,13 @@ def test_chaos_is_a_pipeline_with_its_arguments(capsys: pytest.CaptureFixture[st
         main.main(["chaos", "--experiment", "meteor-strike"])
     assert exit_info.value.code == 2
     assert "invalid choice: 'meteor-strike'" in capsys.readouterr().err
+
+
+def test_chaos_run_always_rolls_back_and_logs_beside_its_journal() -> None:
+    command = runner.chaos_command("worker-killed", journal_path=Path("/j/worker-killed.json"))
+    assert command[command.index("--log-file") + 1] == "/j/worker-killed.chaostoolkit.log"
+    assert command[command.index("--rollback-strategy") + 1] == "always"
+    assert command[command.index("--journal-path") + 1] == "/j/worker-killed.json"
+    assert command[-1] == str(runner.EXPERIMENTS_DIR / "worker-killed.json")
+    with pytest.raises(ValueError, match="unknown experiment 'meteor-strike'"):
+        runner.experiment_file("meteor-strike")
