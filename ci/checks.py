@@ -1,8 +1,8 @@
 """The one definition of what CI is: commands, environment, system packages, tool versions.
 
 `.ci/run` reads everything here (`python3 -m ci.checks env`, `system-packages`,
-`uv-version`, `uv-tools`) and runs `CI_STEPS` natively; the Dagger `check` pipeline builds its
-container from the same lists and runs the same steps (tests/infra/ci/test_drift.py runs
+`uv-version`, `uv-tools`, `npm-projects`) and runs `CI_STEPS` natively; the Dagger `check`
+pipeline builds its container from the same lists and runs the same steps (tests/infra/ci/test_drift.py runs
 `.ci/run` and compares). This module must not import dagger and must run on Debian's
 python3 (3.11): `.ci/run` calls it before uv exists.
 """
