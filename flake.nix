@@ -98,6 +98,11 @@
           k6 = pkgs.k6;
           docker = pkgs.docker-client;
           gcloud = pkgs.google-cloud-sdk;
+          node = pkgs.nodejs_22;
+          npm = pkgs.nodejs_22;
+          # CI runs the one docs/tools/package-lock.json pins (`npm ci --prefix docs/tools`).
+          mmdc = pkgs.mermaid-cli;
+          openssl = pkgs.openssl;
         }
         // lib.optionalAttrs pkgs.stdenv.isLinux {
           chromium = pkgs.chromium;

@@ -1,8 +1,8 @@
 """The one definition of what CI is: commands, environment, system packages, tool versions.
 
 `.ci/run` reads everything here (`python3 -m ci.checks env`, `system-packages`,
-`uv-version`, `uv-tools`) and runs `CI_STEPS` natively; the Dagger `check` pipeline builds its
-container from the same lists and runs the same steps (tests/infra/ci/test_drift.py runs
+`uv-version`, `uv-tools`, `npm-projects`) and runs `CI_STEPS` natively; the Dagger `check`
+pipeline builds its container from the same lists and runs the same steps (tests/infra/ci/test_drift.py runs
 `.ci/run` and compares). This module must not import dagger and must run on Debian's
 python3 (3.11): `.ci/run` calls it before uv exists.
 """
@@ -36,14 +36,20 @@ SYSTEM_PACKAGES: Final[dict[str, tuple[str, ...]]] = {
     "jq": ("jq",),  # the README's direct-upload example, run as written
     "nix-bin": ("nix", "nix-instantiate"),
     "git": ("git",),  # the check container has none; release and provenance tests use it
-    "chromium": ("chromium",),  # the web pages, driven headless by Playwright
+    "chromium": ("chromium",),  # the web pages, driven headless by Playwright; the docs' diagrams
+    "openssl": ("openssl",),  # the tour's self-signed certificate (docs/06-bare-vm.md)
     # The Swarm VM's user data (`cloud-init schema`); without recommends, as every package
     # here: cloud-init's would bring a whole cloud agent.
     "cloud-init": ("cloud-init",),
 }
-# Executables the suite drives that no Debian 12 package provides. Machines of this kind come
-# with them in /usr/local/bin; the check container copies them from their images (ci/workspace.py).
-MACHINE_TOOLS: Final[tuple[str, ...]] = ("docker", "terraform")
+# Executables the suite drives that no Debian 12 package provides (node: Debian's npm cannot be
+# installed beside the machines' own Node.js). Machines of this kind come with them; the check
+# container copies them from their images (ci/workspace.py).
+MACHINE_TOOLS: Final[tuple[str, ...]] = ("docker", "terraform", "node", "npm")
+# npm projects (a package.json and its package-lock.json) that `npm ci` installs, and the
+# executables of theirs the tests drive (found in each project's node_modules/.bin).
+NPM_PROJECTS: Final[tuple[str, ...]] = ("docs/tools",)
+NPM_TOOLS: Final[tuple[str, ...]] = ("mmdc",)
 # Python tools installed with `uv tool install NAME==VERSION`: too large or too
 # conflicting for the dev dependency group.
 UV_TOOLS: Final[dict[str, str]] = {"checkov": CHECKOV_VERSION}
@@ -82,7 +88,7 @@ _SHELL_SHEBANGS: Final = ("#!/bin/sh", "#!/bin/bash", "#!/usr/bin/env bash", "#!
 def required_tools() -> tuple[str, ...]:
     """Every executable the suite must find in CI (REQUIRE_TOOLS): a missing one fails the run."""
     system = (tool for tools in SYSTEM_PACKAGES.values() for tool in tools)
-    return (*UV_TOOLS, *DEV_TOOLS, *system, *MACHINE_TOOLS)
+    return (*UV_TOOLS, *DEV_TOOLS, *system, *MACHINE_TOOLS, *NPM_TOOLS)
 
 
 def environment() -> dict[str, str]:
@@ -92,6 +98,8 @@ def environment() -> dict[str, str]:
         # Fail fast instead of fetching an interpreter uv.lock did not ask for.
         "UV_PYTHON_DOWNLOADS": "never",
         "CHECKPOINT_DISABLE": "1",  # terraform: no version check over the network
+        # The npm projects' puppeteer never fetches a browser: the tests use Debian's chromium.
+        "PUPPETEER_SKIP_DOWNLOAD": "1",
         # Fail, never skip, when Postgres or a tool the tests drive is missing.
         "REQUIRE_POSTGRES": "1",
         "REQUIRE_TERRAFORM_SCHEMA": "1",
@@ -106,6 +114,12 @@ def uv_tool_specs() -> tuple[str, ...]:
 def uv_tool_install(spec: str) -> Command:
     """Installs (or replaces with) the pinned version; `.ci/run` runs the same argv."""
     return ("uv", "tool", "install", "--force", spec)
+
+
+def npm_install(project: str) -> Command:
+    """Installs exactly the project's package-lock.json, running no package's install scripts;
+    `.ci/run` runs the same argv."""
+    return ("npm", "ci", "--prefix", project, "--ignore-scripts", "--no-audit", "--no-fund")
 
 
 def uv_run(command: Command) -> Command:
@@ -203,6 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("required-tools", help="the executables CI must find (REQUIRE_TOOLS)")
     commands.add_parser("uv-version", help="the pinned uv version")
     commands.add_parser("uv-tools", help="the pinned `uv tool install` specifiers, one per line")
+    commands.add_parser("npm-projects", help="the directories `npm ci` installs, one per line")
     arguments = parser.parse_args(argv)
     match arguments.command:
         case "lint":
@@ -220,6 +235,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(" ".join(required_tools()))
         case "uv-version":
             print(UV_VERSION)
+        case "npm-projects":
+            print("\n".join(NPM_PROJECTS))
         case _:
             print("\n".join(uv_tool_specs()))
     return 0

@@ -21,11 +21,19 @@ DOCKER_CLI_PATH: Final = "/usr/local/bin/docker"
 TERRAFORM_IMAGE: Final = (
     "hashicorp/terraform:1.11.3@sha256:c2c17884347f9b5f3d71067a3ef1fb736f748979f89b35a2e4b5225735e7fe01"
 )
+# Node.js and npm for the npm projects (checks.NPM_PROJECTS), an LTS on the check image's Debian.
+NODE_IMAGE: Final = "node:22.23.2-bookworm-slim@sha256:83f487e0a63425e5b4d146fb5e5be574bcbe1b7b843d3ebafdd95eaf7767a7e5"
 # checks.MACHINE_TOOLS: the image each comes from in the container, and its path there.
 MACHINE_TOOL_SOURCES: Final = {
     "docker": (DOCKER_CLI_IMAGE, DOCKER_CLI_PATH),
     "terraform": (TERRAFORM_IMAGE, "/bin/terraform"),
+    "node": (NODE_IMAGE, "/usr/local/bin/node"),
 }
+# npm is a Node program, not one file: its package, from the same image, and a launcher.
+NPM_PACKAGE_PATH: Final = "/usr/local/lib/node_modules/npm"
+NPM_LAUNCHER: Final = f'#!/bin/sh\nexec node {NPM_PACKAGE_PATH}/bin/npm-cli.js "$@"\n'
+NPM_CACHE_PATH: Final = "/root/.npm"
+NPM_CACHE_VOLUME: Final = "npm-cache"
 
 SOURCE_PATH: Final = "/src"
 UV_CACHE_PATH: Final = "/root/.cache/uv"
@@ -82,12 +90,22 @@ def python_environment(source: dagger.Directory) -> dagger.Container:
     for spec in checks.uv_tool_specs():
         container = container.with_exec(list(checks.uv_tool_install(spec)))
     for tool in checks.MACHINE_TOOLS:
-        # Where machines of this kind have them.
-        container = container.with_file(f"/usr/local/bin/{tool}", machine_tool(tool))
-    return (
+        if tool == "npm":
+            npm = dag.container().from_(NODE_IMAGE).directory(NPM_PACKAGE_PATH)
+            container = container.with_directory(NPM_PACKAGE_PATH, npm).with_new_file(
+                "/usr/local/bin/npm", NPM_LAUNCHER, permissions=0o755
+            )
+        else:
+            # Where machines of this kind have them.
+            container = container.with_file(f"/usr/local/bin/{tool}", machine_tool(tool))
+    container = (
         container.with_workdir(SOURCE_PATH)
         .with_directory(SOURCE_PATH, source, include=LOCK_FILES)
         .with_exec(["uv", "sync", "--locked", "--no-install-project"])
         .with_directory(SOURCE_PATH, source)
         .with_exec(list(checks.SETUP_COMMAND))
+        .with_mounted_cache(NPM_CACHE_PATH, dag.cache_volume(NPM_CACHE_VOLUME))
     )
+    for project in checks.NPM_PROJECTS:
+        container = container.with_exec(list(checks.npm_install(project)))
+    return container

@@ -14,16 +14,21 @@ from pathlib import Path
 
 import pytest
 
+from ci.checks import NPM_PROJECTS
+from tests.support.paths import REPO_ROOT
+
 # Where `uv tool install` puts executables; PATH may lack it.
 UV_TOOL_BIN = Path.home() / ".local" / "bin"
+# Where `npm ci` puts the npm projects' executables (ci/checks.py NPM_PROJECTS).
+NPM_BINS = tuple(REPO_ROOT / project / "node_modules" / ".bin" for project in NPM_PROJECTS)
 
 
 def find_tool(name: str) -> str | None:
-    """A command from PATH, the environment running the tests, or `uv tool install`'s bin."""
+    """A command from PATH, the environment running the tests, `uv tool install`'s bin, or an npm project's."""
     found = shutil.which(name)
     if found:
         return found
-    for directory in (Path(sys.executable).parent, UV_TOOL_BIN):
+    for directory in (Path(sys.executable).parent, UV_TOOL_BIN, *NPM_BINS):
         if (directory / name).exists():
             return str(directory / name)
     return None

@@ -35,7 +35,7 @@ LAYER_CACHING = ["uv", "sync", "--locked", "--no-install-project"]
 def _run_ci_script(repository: Path, tmp_path: Path) -> tuple[list[dict[str, Any]], dict[str, str]]:
     recorders = tmp_path / "bin"
     recorders.mkdir()
-    for name in ("apt-get", "uv"):
+    for name in ("apt-get", "uv", "npm"):
         recorder = recorders / name
         recorder.write_text(RECORDER.format(python=sys.executable, uv_version=checks.UV_VERSION))
         recorder.chmod(0o755)
@@ -57,6 +57,7 @@ def _native(calls: list[dict[str, Any]], base: dict[str, str]) -> dict[str, Any]
     """What `.ci/run` did: the packages it installed, its uv commands, what it exported."""
     apt_install = next(call["argv"] for call in calls if call["argv"][:2] == ["apt-get", "install"])
     uv_calls = [call for call in calls if call["argv"][0] == "uv"]
+    npm_calls = [call["argv"] for call in calls if call["argv"][0] == "npm"]
     at_tests = uv_calls[-1]["env"]
     exported = {
         name: value for name, value in at_tests.items() if base.get(name) != value and name not in SHELL_VARIABLES
@@ -65,6 +66,7 @@ def _native(calls: list[dict[str, Any]], base: dict[str, str]) -> dict[str, Any]
     return {
         "packages": [arg for arg in apt_install[2:] if not arg.startswith("-")],
         "setup": sorted(call["argv"] for call in uv_calls if call["argv"][1] != "run"),
+        "npm": npm_calls,
         "steps": [call["argv"] for call in uv_calls if call["argv"][1] == "run"],
         "env": exported,
     }
@@ -82,6 +84,7 @@ def _in_container(build: pipelines.Build) -> dict[str, Any]:
     return {
         "packages": [arg for arg in apt_install[2:] if not arg.startswith("-")],
         "setup": sorted(args for args in commands if args[0] == "uv" and args != LAYER_CACHING),
+        "npm": [args for args in commands if args[0] == "npm"],
         "steps": [execs(step)[-1] for step in steps.values()],
         "env": env,
     }
@@ -100,6 +103,7 @@ def test_ci_run_does_what_ci_checks_defines(native: dict[str, Any]) -> None:
         "setup": sorted(
             [list(checks.SETUP_COMMAND), *(list(checks.uv_tool_install(s)) for s in checks.uv_tool_specs())]
         ),
+        "npm": [list(checks.npm_install(project)) for project in checks.NPM_PROJECTS],
         "steps": [list(command) for command in checks.CI_STEPS.values()],
         "env": checks.environment(),
     }

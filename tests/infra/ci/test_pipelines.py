@@ -106,6 +106,23 @@ def test_check_runs_the_ci_steps_in_the_locked_environment_and_nothing_else(buil
         assert _env(step) == {**checks.environment(), **workspace.CONTAINER_ENV}
 
 
+def test_check_has_node_and_npm_and_installs_the_npm_projects_from_their_locks(build: pipelines.Build) -> None:
+    """REQUIRE_TOOLS names node, npm and the npm projects' tools: the container must have them too."""
+    test = pipelines.check_plan(build)["test"]
+    copied = {call.args["path"]: call.args["source"] for call in calls_named(test, "withFile")}
+    npm = {call.args["path"]: call.args["source"] for call in calls_named(test, "withDirectory")}
+    launchers = {call.args["path"]: call.args["contents"] for call in calls_named(test, "withNewFile")}
+    caches = {call.args["path"] for call in calls_named(test, "withMountedCache")}
+
+    assert chain(copied["/usr/local/bin/node"])[1].args["address"] == workspace.NODE_IMAGE
+    assert chain(npm[workspace.NPM_PACKAGE_PATH])[1].args["address"] == workspace.NODE_IMAGE
+    assert launchers["/usr/local/bin/npm"] == workspace.NPM_LAUNCHER
+    assert workspace.NPM_CACHE_PATH in caches
+    installs = [args for args in execs(test) if args[0] == "npm"]
+    assert installs == [list(checks.npm_install(project)) for project in checks.NPM_PROJECTS]
+    assert {"node", "npm", *checks.NPM_TOOLS} <= set(checks.required_tools())
+
+
 def test_check_installs_the_pinned_uv_tools(build: pipelines.Build) -> None:
     commands = execs(pipelines.check_plan(build)["test"])
     for spec in checks.uv_tool_specs():

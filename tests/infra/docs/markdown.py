@@ -3,13 +3,18 @@
 import re
 import shlex
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.paths import REPO_ROOT
 
 _SKIPPED_DIRS = {".git", ".venv", "var", "build", "node_modules"}
-# Fences may be indented (inside a list item); their bodies are then dedented.
-_FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<lang>\w*)\n(?P<body>.*?)^[ \t]*```", re.MULTILINE | re.DOTALL)
+# Fences may be indented (inside a list item); their bodies are then dedented. After the
+# language, an info string may follow (```sh serve): renderers show only the language.
+_FENCE = re.compile(
+    r"^(?P<indent>[ \t]*)```(?P<lang>\w*)(?:[ \t]+(?P<info>[^\n`]*?))?[ \t]*\n(?P<body>.*?)^[ \t]*```",
+    re.MULTILINE | re.DOTALL,
+)
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
 
 
@@ -20,9 +25,27 @@ def documents() -> list[Path]:
     )
 
 
+@dataclass(frozen=True)
+class Fence:
+    """One fenced block: its language, the words after it, its body, and where it ends."""
+
+    lang: str
+    info: tuple[str, ...]
+    body: str
+    end: int
+
+
+def fences(path: Path) -> list[Fence]:
+    """Every fenced block of the document, in order."""
+    return [
+        Fence(match["lang"], tuple((match["info"] or "").split()), textwrap.dedent(match["body"]), match.end())
+        for match in _FENCE.finditer(path.read_text())
+    ]
+
+
 def shell_blocks(path: Path) -> list[str]:
-    """The bodies of the document's ```sh blocks."""
-    return [textwrap.dedent(match["body"]) for match in _FENCE.finditer(path.read_text()) if match["lang"] == "sh"]
+    """The bodies of the document's ```sh blocks, whatever follows the language."""
+    return [fence.body for fence in fences(path) if fence.lang == "sh"]
 
 
 def shell_commands(block: str) -> list[list[str]]:
@@ -48,6 +71,11 @@ def documented_commands(program: tuple[str, ...]) -> list[tuple[Path, list[str]]
     ]
 
 
+def prose(path: Path) -> str:
+    """The document without its fenced blocks."""
+    return _FENCE.sub("", path.read_text())
+
+
 def code_spans(path: Path) -> list[str]:
     """The document's inline `code`, fenced blocks left out."""
-    return _CODE_SPAN.findall(_FENCE.sub("", path.read_text()))
+    return _CODE_SPAN.findall(prose(path))

@@ -1,43 +1,26 @@
 """Every example command in README.md and the guides starts what it says it starts.
 
 The commands are read out of the Markdown, so a test and its example cannot
-drift: the quick start runs as written against the app it starts, `docker run`'s
-settings go through the production start-up check, and each `docker compose`
-command goes through the real Compose binary up to the engine it would talk to.
+drift: `docker run`'s settings go through the production start-up check, and each
+`docker compose` command goes through the real Compose binary up to the engine it would
+talk to. The quick start and the tour's own commands run in test_tour.py.
 """
 
 import functools
-import json
-import os
 import re
 import shlex
-import signal
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.infra.containers.conftest import ROOT, compose, compose_model, dockerfile_parse
 from tests.infra.docs.markdown import code_spans, documented_commands, documents, shell_blocks, shell_commands
-from tests.support.ports import free_port
 from tests.support.production import production_env, run_app
-from tests.support.tools import system_tool
 
-README = ROOT / "README.md"
-DOCUMENTED_ADDRESS = "127.0.0.1:8000"
 # The Compose binary got through parsing, the project and the service names to the engine.
 REACHED_THE_ENGINE = re.compile(r"docker API|Docker daemon")
-STARTUP_TIMEOUT_SECONDS = 60
-
-
-def _block_starting(path: Path, first_line: str, *, containing: str = "") -> str:
-    blocks = [block for block in shell_blocks(path) if block.startswith(first_line) and containing in block]
-    assert len(blocks) == 1, f"{path.name} has {len(blocks)} sh blocks starting {first_line!r}"
-    return blocks[0]
 
 
 def _app_subcommands(words: list[str]) -> Iterator[str]:
@@ -135,96 +118,3 @@ def test_documented_compose_command_reaches_the_engine_and_runs_current_code(com
         assert service is not None
         watch = model["services"][service].get("develop", {}).get("watch", [])
         assert any(rule["action"] == "sync" and rule["target"] == "/app/app" for rule in watch), service
-
-
-@pytest.fixture
-def quick_start_env(tmp_path: Path) -> dict[str, str]:
-    """A machine with uv and nothing configured; the checkout is the project `uv run` finds."""
-    uv = system_tool("uv", "python3 -m pip install uv")
-    for tool in ("curl", "jq"):
-        system_tool(tool, f"apt-get install {tool}")
-    return {
-        "PATH": f"{Path(uv).parent}:/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "APP_VAR_DIR": str(tmp_path / "var"),
-        # `uv run` from the checkout, on its already synced environment.
-        "UV_PROJECT": str(ROOT),
-        "UV_NO_SYNC": "1",
-        "UV_PYTHON_DOWNLOADS": "never",
-    }
-
-
-@pytest.fixture
-def quick_start_app(quick_start_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
-    """The quick start's `uv run app serve`, on a free port (its documented --port)."""
-    serve = next(
-        words
-        for words in shell_commands(_block_starting(README, "python3 -m pip install uv"))
-        if words[:3] == ["uv", "run", "app"]
-    )
-    port = free_port()
-    log = tmp_path / "serve.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [*serve, "--port", str(port)],
-            cwd=tmp_path,
-            env=quick_start_env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    address = f"127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-        while not _healthy(address):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"`{' '.join(serve)}` did not serve:\n{log.read_text()}")
-            time.sleep(0.2)
-        yield address
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-
-
-def _healthy(address: str) -> bool:
-    try:
-        return httpx.get(f"http://{address}/healthz", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
-def _json_objects(output: str) -> list[dict[str, Any]]:
-    """The JSON objects curl printed, one after another with nothing between; other lines skipped."""
-    decoder, found, position = json.JSONDecoder(), [], output.find("{")
-    while position != -1:
-        value, end = decoder.raw_decode(output, position)
-        found.append(value)
-        position = output.find("{", end)
-    return found
-
-
-def test_quick_start_and_direct_upload_run_as_written(
-    quick_start_app: str, quick_start_env: dict[str, str], tmp_path: Path
-) -> None:
-    (tmp_path / "notes.txt").write_text("notes\n")
-    blocks = [
-        _block_starting(README, "APP_STAFF_PASSWORD=", containing="curl"),
-        _block_starting(README, "START=$(curl"),
-    ]
-    script = "set -eu\n" + "\n".join(blocks).replace(DOCUMENTED_ADDRESS, quick_start_app)
-
-    completed = subprocess.run(
-        ["sh", "-c", script],
-        cwd=tmp_path,
-        env=quick_start_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-    assert completed.returncode == 0, completed.stderr
-    uploaded, listed, completed_upload = _json_objects(completed.stdout)
-    assert uploaded["filename"] == "notes.txt"
-    assert [item["filename"] for item in listed["items"]] == ["notes.txt"]
-    assert (completed_upload["filename"], completed_upload["size"]) == ("notes.txt", 6)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.infra.docs.markdown import code_spans, documents, shell_blocks, shell_commands
+from tests.infra.docs.markdown import code_spans, documents, prose, shell_blocks, shell_commands
 from tests.support.paths import REPO_ROOT
 
 # Where deploy/vm/README.md has the repository cloned.
@@ -108,3 +108,37 @@ def test_a_component_guide_names_exactly_the_settings_its_configuration_reads(
 
     assert named - read == set(), "named in the guide, read by nothing"
     assert read - named == set(), "read, but the guide never says so"
+
+
+# A Markdown link to a file of the repository, with its #anchor if any; web links aside.
+_RELATIVE_LINK = re.compile(r"\]\((?![a-z]+:)([^)\s]+)\)")
+_HEADING = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t]*#*$", re.MULTILINE)
+
+
+def _github_anchor(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading).lower()
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+
+
+def _anchors(document: Path) -> set[str]:
+    found: set[str] = set()
+    for heading in _HEADING.findall(prose(document)):
+        anchor, count = _github_anchor(heading), 1
+        while anchor in found:  # a repeated heading gets -1, -2, ...
+            anchor, count = f"{_github_anchor(heading)}-{count}", count + 1
+        found.add(anchor)
+    return found
+
+
+@pytest.mark.parametrize("document", documents(), ids=lambda path: str(path.relative_to(REPO_ROOT)))
+def test_every_link_resolves_from_its_own_document(document: Path) -> None:
+    """As GitHub follows it: relative to the document, to a heading that exists."""
+    broken = []
+    for target in _RELATIVE_LINK.findall(prose(document)):
+        path, _, anchor = target.partition("#")
+        resolved = (document.parent / path).resolve() if path else document
+        if not resolved.exists() or (anchor and resolved.suffix == ".md" and anchor not in _anchors(resolved)):
+            broken.append(target)
+
+    assert not broken, f"{document.relative_to(REPO_ROOT)} links to what is not there: {broken}"

@@ -61,6 +61,9 @@ assert unfreeAllowed terraform;
   hadolint = tool "hadolint";
   shellcheck = tool "shellcheck";
   git = tool "git";
+  nodejs_22 = tool "nodejs";
+  mermaid-cli = tool "mermaid-cli";
+  openssl = tool "openssl";
   nixfmt = tool "nixfmt";
 }
 // (
