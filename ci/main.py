@@ -20,6 +20,7 @@ import dagger
 
 from ci import loadtest, pipelines, publish, release, swarm, swarm_pipeline
 from ci.canary import cli as canary_cli
+from ci.experiments import runner
 
 ROOT = Path(__file__).resolve().parent.parent
 ERROR_PUBLISH_ARGUMENT = "publish to {registry} needs {flag}"
@@ -78,6 +79,11 @@ def parser() -> argparse.ArgumentParser:
         help="with --target: the environment variable holding its API token (read as a secret)",
     )
     load.add_argument("--output", type=Path, default=ROOT / "build", help="where k6's summary JSON goes")
+    experiments = pipeline.add_parser(
+        "chaos", help="the chaos experiments against the app, its services behind Toxiproxy"
+    )
+    experiments.add_argument("--experiment", choices=runner.EXPERIMENTS, help="one experiment (default: all, in order)")
+    experiments.add_argument("--output", type=Path, default=ARTIFACTS, help="where the journals go (chaos/)")
     swarm_deploy = pipeline.add_parser(
         "swarm-deploy", help="deploy an image digest to Docker Swarm over SSH: migrations, then a rolling update"
     )
@@ -180,6 +186,8 @@ async def run(
                     token_env=arguments.token_env,
                     output=arguments.output,
                 )
+            case "chaos":
+                await pipelines.run_chaos(build, experiment=arguments.experiment, output=arguments.output)
             case "swarm-deploy" if swarm_deploy is not None:
                 await pipelines.run_swarm_deploy(build, *swarm_deploy)
             case _:

@@ -23,7 +23,21 @@ import anyio
 import dagger
 from dagger import dag
 
-from ci import checks, deploy, github, image, perf, provenance, publish, release, scan, swarm, swarm_pipeline, workspace
+from ci import (
+    chaos,
+    checks,
+    deploy,
+    github,
+    image,
+    perf,
+    provenance,
+    publish,
+    release,
+    scan,
+    swarm,
+    swarm_pipeline,
+    workspace,
+)
 from ci.canary import cli as canary_cli
 
 IMAGE_FILE: Final = "image.tar"
@@ -121,6 +135,11 @@ def perf_plan(build: Build, *, scenario: str, target: str | None, token_env: str
         token = publish.secret_from_env(token_env)
         return perf.target_plan(source, scenario=scenario, target=target, token=token, run_id=run_id)
     return perf.local_plan(source, image_plan(build), scenario=scenario, run_id=run_id)
+
+
+def chaos_plan(build: Build, *, experiment: str | None, run_id: str) -> chaos.Plan:
+    """The experiments against the app from this checkout, its services behind Toxiproxy."""
+    return chaos.plan(workspace.repository(str(build.root)), experiment=experiment, run_id=run_id)
 
 
 def sign_plan(
@@ -254,6 +273,12 @@ async def run_publish(
         print(f"signed {digest_reference} and attested its SBOM (cosign, keyless)")
     else:
         print("not in GitHub Actions: published unsigned (keyless signing needs its OIDC token)")
+
+
+async def run_chaos(build: Build, *, experiment: str | None, output: Path) -> None:
+    found = await chaos.run(chaos_plan(build, experiment=experiment, run_id=uuid.uuid4().hex), output=output)
+    if found:
+        raise PipelineError("failed: " + "; ".join(found))
 
 
 async def run_perf(build: Build, *, scenario: str, target: str | None, token_env: str, output: Path) -> None:

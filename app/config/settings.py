@@ -188,6 +188,10 @@ GCS_PUBLIC_ENDPOINT = env.url("GCS_PUBLIC_ENDPOINT", schemes=("https", "http"))
 # A service-account key used only to sign URLs (local runs and tests). Without
 # it the runtime identity signs through the IAM Credentials API.
 GCS_SIGNING_KEY_FILE = env.optional_text("GCS_SIGNING_KEY_FILE")
+# The longest one storage call may take, its retries included (app/integrations/gcs.py
+# splits it into connect, read and retry deadlines); past it the request answers 503
+# `storage_unavailable`. Well under what a client waits for an answer.
+STORAGE_TIMEOUT_SECONDS = env.integer("STORAGE_TIMEOUT_SECONDS", 10, low=1, high=600)
 MEDIA_ROOT = VAR_DIR / "media"
 
 STATIC_URL = "/static/"

@@ -95,8 +95,9 @@ class Overloaded(Problem):
 # --- Bounded work in flight ----------------------------------------------------
 
 
-class _Lane:
-    """`capacity` calls at a time; at most `max_waiting` more wait, each for QUEUE_WAIT_SECONDS."""
+class Lane:
+    """`capacity` calls at a time; at most `max_waiting` more wait, each for QUEUE_WAIT_SECONDS;
+    beyond that `acquire` raises `Overloaded` at once. (Storage calls share the rule.)"""
 
     def __init__(self, capacity: int, max_waiting: int) -> None:
         self._semaphore = asyncio.Semaphore(capacity)
@@ -123,13 +124,13 @@ class _Lane:
 
 
 @cache
-def _thread_lane() -> _Lane:
-    return _Lane(settings.DATABASE_THREADS, settings.DATABASE_MAX_WAITING)
+def _thread_lane() -> Lane:
+    return Lane(settings.DATABASE_THREADS, settings.DATABASE_MAX_WAITING)
 
 
 @cache
-def _pool_lane() -> _Lane:
-    return _Lane(settings.DATABASE_POOL_MAX_SIZE, settings.DATABASE_MAX_WAITING)
+def _pool_lane() -> Lane:
+    return Lane(settings.DATABASE_POOL_MAX_SIZE, settings.DATABASE_MAX_WAITING)
 
 
 # --- Availability ----------------------------------------------------------------

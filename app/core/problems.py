@@ -27,6 +27,7 @@ class ProblemCode(StrEnum):
     INTERNAL_ERROR = "internal_error"
     # Dependencies (503, with Retry-After)
     DATABASE_UNAVAILABLE = "database_unavailable"
+    STORAGE_UNAVAILABLE = "storage_unavailable"
     OVERLOADED = "overloaded"
     # Accounts
     INVALID_TOKEN_TTL = "invalid_token_ttl"

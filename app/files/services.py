@@ -1,6 +1,7 @@
 """Writes for files: the two upload paths, completion, deletion, download links.
 
-Every rejection removes what was stored and raises a `Problem` naming the reason.
+Every rejection removes what was stored and raises a `Problem` naming the reason. A request
+that fails or is cancelled half-way gives back what it reserved before it ends (`_release`).
 Feature flags decide, per user, whether uploads are open, whether the direct
 path is offered, the quota, and whether downloads go through the CDN
 (app/files/availability.py, app/files/quota.py).
@@ -29,7 +30,14 @@ from app.files.filenames import filename_clean
 from app.files.models import File
 from app.files.quota import QuotaLimits, owner_lock, quota_check, quota_limits
 from app.files.selectors import FILE_NOT_FOUND, file_owned
-from app.files.storage import UploadTarget, in_storage_thread, storage, storage_key, write_arriving
+from app.files.storage import (
+    StorageUnavailable,
+    UploadTarget,
+    in_storage_thread,
+    storage,
+    storage_key,
+    write_arriving,
+)
 from app.integrations import cloud_cdn
 
 logger = logging.getLogger(__name__)
@@ -102,13 +110,41 @@ async def _discard(file: File) -> None:
     await _forget(file)
 
 
+def _expire(file: File) -> None:
+    File.objects.filter(id=file.id, status=File.Status.PENDING).update(expires_at=timezone.now())
+
+
+async def _release(file: File) -> None:
+    """Gives back what an upload that will not complete reserved: its object, then its row.
+
+    When storage cannot remove the object now, the pending row is expired instead: its quota
+    is free at once, and the cleanup removes the row and any object later.
+    """
+    try:
+        await in_storage_thread(storage().delete, file.storage_key)
+    except StorageUnavailable:
+        await db.write(lambda: _expire(file))
+        return
+    await _forget(file)
+
+
 async def _reject(file: File, problem: Problem) -> Problem:
-    await _discard(file)
+    await _release(file)
     logger.info("upload rejected", extra={"file_id": str(file.id), "reason": problem.code})
     return problem
 
 
-def _new_file(*, owner: User, filename: str, content_type: str, size: int, checksum: str) -> File:
+def small_upload_hold() -> timedelta:
+    """How long a small upload's reservation holds quota: as long as its request can last (its
+    storage write, the removal of a failed one, its two database writes). A worker killed
+    half-way leaves a reservation that frees the quota by itself this soon after."""
+    return timedelta(seconds=3 * settings.STORAGE_TIMEOUT_SECONDS + 2 * settings.DATABASE_TIMEOUT_SECONDS)
+
+
+def _new_file(
+    *, owner: User, filename: str, content_type: str, size: int, checksum: str, hold: timedelta | None = None
+) -> File:
+    """A pending file; it holds quota for `hold` (default FILES_PENDING_TTL_SECONDS) unless completed."""
     file_id = uuid.uuid4()
     now = timezone.now()
     return File(
@@ -121,7 +157,7 @@ def _new_file(*, owner: User, filename: str, content_type: str, size: int, check
         checksum_md5=checksum,
         status=File.Status.PENDING,
         created_at=now,
-        expires_at=now + timedelta(seconds=settings.FILES_PENDING_TTL_SECONDS),
+        expires_at=now + (hold or timedelta(seconds=settings.FILES_PENDING_TTL_SECONDS)),
     )
 
 
@@ -153,7 +189,9 @@ async def file_upload(*, owner: User, upload: UploadedFile) -> File:
     if declared in (None, "", "application/octet-stream"):
         declared = None  # a client that did not say; the content decides
     content_type = content_check(head=head, is_whole=size <= SNIFF_BYTES, declared=declared, filename=filename)
-    file = _new_file(owner=owner, filename=filename, content_type=content_type, size=size, checksum="")
+    file = _new_file(
+        owner=owner, filename=filename, content_type=content_type, size=size, checksum="", hold=small_upload_hold()
+    )
     limits = quota_limits(owner)
     await db.write(lambda: _reserve(file, limits))
     try:
@@ -164,7 +202,8 @@ async def file_upload(*, owner: User, upload: UploadedFile) -> File:
         md5 = await in_storage_thread(_stored_md5, file.storage_key, size)
         ready = await db.write(lambda: _mark_ready(file, md5, limits))
     except BaseException:
-        await _discard(file)
+        # Also when the client went away: the write is over by now (in_storage_thread waits for it).
+        await _release(file)
         raise
     metrics.upload_completed(kind="small", size=size)
     return ready

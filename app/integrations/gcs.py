@@ -21,12 +21,16 @@ if TYPE_CHECKING:
 EMULATOR_VARIABLE = "STORAGE_EMULATOR_HOST"
 NO_RESUMABLE_SESSION = "GCS answered no resumable upload session URI for {key!r}"
 
-# (connect, read) for each HTTP request. The library's defaults wait 60 s for
-# a read, and retry connection errors for up to 120 s: far longer than any
-# request that waits on the answer.
-REQUEST_TIMEOUT_SECONDS = (3.05, 20.0)
-# How long one call keeps retrying transient errors (429, 5xx, resets), in all.
-RETRY_DEADLINE_SECONDS = 10.0
+# STORAGE_TIMEOUT_SECONDS split between one HTTP request's connect and read
+# timeouts and how long a call keeps retrying transient errors (429, 5xx,
+# resets): a last attempt started just before the retry deadline still ends
+# within the whole. The library's defaults (60 s reads, retries for 120 s) are
+# far longer than any request that waits on the answer.
+CONNECT_SHARE = 0.2
+READ_SHARE = 0.4
+RETRY_SHARE = 0.4
+# `ping` (readiness) tries once, within this.
+PING_TIMEOUT_SECONDS = (1.0, 2.0)
 
 
 # google-cloud-storage has no type annotations: these protocols type the part of it used here.
@@ -78,7 +82,7 @@ class _Client(Protocol):
         *,
         prefix: str | None = None,
         max_results: int | None = None,
-        retry: "Retry",
+        retry: "Retry | None",
         timeout: tuple[float, float],
     ) -> Iterable[Blob]: ...
 
@@ -109,12 +113,41 @@ def bucket(name: str) -> Bucket:
     return typed_client().bucket(name)
 
 
+def request_timeout() -> tuple[float, float]:
+    """(connect, read) seconds for each HTTP request of a storage call."""
+    total = settings.STORAGE_TIMEOUT_SECONDS
+    return (total * CONNECT_SHARE, total * READ_SHARE)
+
+
 @cache
 def retry() -> "Retry":
     """The library's own retry policy (idempotent calls, transient errors), bounded in time."""
     from google.cloud.storage.retry import DEFAULT_RETRY
 
-    return DEFAULT_RETRY.with_timeout(RETRY_DEADLINE_SECONDS)
+    return DEFAULT_RETRY.with_timeout(settings.STORAGE_TIMEOUT_SECONDS * RETRY_SHARE)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether `error` says storage could not be reached or did not answer in time (not a refusal)."""
+    import http.client
+
+    import requests
+    import urllib3.exceptions
+    from google.api_core import exceptions as api_exceptions
+    from google.auth import exceptions as auth_exceptions
+
+    return isinstance(
+        error,
+        api_exceptions.RetryError
+        | api_exceptions.ServerError
+        | api_exceptions.TooManyRequests
+        | requests.RequestException
+        | urllib3.exceptions.HTTPError
+        | http.client.HTTPException
+        | auth_exceptions.TransportError
+        | ConnectionError
+        | TimeoutError,
+    )
 
 
 def is_emulated() -> bool:
@@ -172,7 +205,7 @@ def resumable_session(blob: Blob, *, content_type: str, size: int) -> str:
     is handed out on that endpoint instead, as signed URLs are.
     """
     session = blob.create_resumable_upload_session(
-        content_type=content_type, size=size, retry=retry(), timeout=REQUEST_TIMEOUT_SECONDS
+        content_type=content_type, size=size, retry=retry(), timeout=request_timeout()
     )
     if session is None:
         raise RuntimeError(NO_RESUMABLE_SESSION.format(key=blob.name))

@@ -39,6 +39,7 @@ PROBLEM_TEXT: Final[Mapping[ProblemCode, str]] = {
     ProblemCode.SIGNED_HEADERS_MISMATCH: "The upload was sent with the wrong headers.",
     ProblemCode.DATABASE_UNAVAILABLE: "The service cannot reach its database right now. Try again in a moment.",
     ProblemCode.OVERLOADED: "The service is busy right now. Try again in a moment.",
+    ProblemCode.STORAGE_UNAVAILABLE: "The service cannot reach file storage right now. Try again in a moment.",
     ProblemCode.UPLOADS_DISABLED: "Uploads are paused for maintenance. Try again in a few minutes.",
     ProblemCode.DIRECT_UPLOADS_DISABLED: "Direct uploads are off for you; the page sends small files another way.",
 }

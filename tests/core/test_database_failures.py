@@ -20,7 +20,7 @@ import pytest
 from app.core.db import QUEUE_WAIT_SECONDS, RETRY_AFTER_SECONDS
 from app.core.problems import PROBLEM_CONTENT_TYPE, ProblemCode
 from app.core.views import READINESS_TIMEOUT_SECONDS
-from tests.support.latency_proxy import latency_proxy
+from tests.support.fault_proxy import fault_proxy_server
 from tests.support.live_app import LiveApp, live_app, live_app_env
 from tests.support.postgres import PostgresCluster, postgres_cluster_new
 
@@ -91,9 +91,10 @@ def test_database_down_answers_fast_503s_and_recovers_within_a_second(cluster: P
 
 
 def test_slow_database_sheds_the_excess_early_and_keeps_no_threads(cluster: PostgresCluster) -> None:
-    with latency_proxy(cluster.port) as proxy:
+    with fault_proxy_server() as toxiproxy:
+        proxy_port = toxiproxy.proxy_add("postgres", upstream_port=cluster.port)
         env = live_app_env(cluster)
-        env["DATABASE_URL"] = env["DATABASE_URL"].replace(f":{cluster.port}/", f":{proxy.port}/")
+        env["DATABASE_URL"] = env["DATABASE_URL"].replace(f":{cluster.port}/", f":{proxy_port}/")
         env["DATABASE_TIMEOUT_SECONDS"] = str(TIMEOUT_SECONDS)
         env["DATABASE_MAX_WAITING"] = str(MAX_WAITING)
         env["REQUEST_THREADS_IDLE_SECONDS"] = "1"
@@ -116,9 +117,12 @@ def test_slow_database_sheds_the_excess_early_and_keeps_no_threads(cluster: Post
                 httpx.get(f"{app.base_url}/readyz")
             idle_threads = _threads(app)
 
-            proxy.delay_seconds = ROUND_TRIP_DELAY_SECONDS
+            # Toxiproxy's latency toxic on the requests' way to PostgreSQL, as the experiments set it.
+            delay_ms = int(ROUND_TRIP_DELAY_SECONDS * 1000)
+            toxic = {"type": "latency", "stream": "upstream", "attributes": {"latency": delay_ms}}
+            httpx.post(f"{toxiproxy.api_url}/proxies/postgres/toxics", json=toxic).raise_for_status()
             answers = asyncio.run(burst(BURST))
-            proxy.delay_seconds = 0
+            httpx.post(f"{toxiproxy.api_url}/reset").raise_for_status()
 
             outcomes = Counter(response.status_code for response, _ in answers)
             assert set(outcomes) <= {200, 503}, outcomes

@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -26,6 +26,8 @@ class LiveApp:
     token: str
     log_path: Path
     process: subprocess.Popen[bytes]
+    # The environment it was started with (what a test needs to start it again).
+    env: Mapping[str, str] = field(default_factory=dict[str, str])
 
     def log_lines(self) -> list[str]:
         return self.log_path.read_text(errors="replace").splitlines()
@@ -97,6 +99,7 @@ def live_app(
             token=token,
             log_path=log_path,
             process=process,
+            env=environment,
         )
     finally:
         app_serve_stop(process)

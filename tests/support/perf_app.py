@@ -24,14 +24,23 @@ ERROR_NO_POSTGRES = "the production settings need PostgreSQL"
 
 @contextmanager
 def perf_app(
-    cluster: PostgresCluster | None, emulator: Emulator, signing_key: Path, *, workers: int = 1
+    cluster: PostgresCluster | None,
+    emulator: Emulator,
+    signing_key: Path,
+    *,
+    workers: int = 1,
+    database_port: int | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[LiveApp]:
     """Served on a database of its own (or DATABASE_URL's without a cluster); raises LookupError
-    when there is neither."""
+    when there is neither. With `database_port` (a proxy in front of the cluster) the app reaches
+    its database there; `env` adds or overrides settings."""
     environment = live_app_env(cluster)
     database_url = environment.get("DATABASE_URL") or os.environ.get("DATABASE_URL")
     if not database_url:
         raise LookupError(ERROR_NO_POSTGRES)
+    if database_port is not None and cluster is not None:
+        database_url = database_url.replace(f":{cluster.port}/", f":{database_port}/")
     environment |= loadtest.app_environment(
         database_url=database_url,
         storage_emulator_host=emulator.url,
@@ -40,6 +49,7 @@ def perf_app(
         allowed_host="127.0.0.1",
     )
     environment["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(64)
+    environment |= env or {}
     with live_app(environment, workers=workers, user_email="perf@example.com") as app:
         yield app
 

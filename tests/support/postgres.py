@@ -37,11 +37,15 @@ class PostgresCluster:
     def database_url(self, name: str) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
 
-    def _run(self, *argv: str) -> None:
+    def command(self, *argv: str) -> list[str]:
+        """One of the server's programs with its arguments, as the cluster's owner."""
         command = [str(self.bin_dir / argv[0]), *argv[1:]]
         if os.geteuid() == 0:
             command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, capture_output=True, cwd="/")
+        return command
+
+    def _run(self, *argv: str) -> None:
+        subprocess.run(self.command(*argv), check=True, capture_output=True, cwd="/")
 
     def version(self) -> str:
         out = subprocess.run(
@@ -57,18 +61,24 @@ class PostgresCluster:
         self._run("initdb", "--no-sync", "-U", "postgres", "-A", "trust", "-D", str(self.root / "data"))
         self.resume(listen_addresses=listen_addresses)
 
+    def pause_command(self) -> list[str]:
+        return self.command("pg_ctl", "-D", str(self.root / "data"), "-m", "fast", "-w", "stop")
+
     def pause(self) -> None:
         """Stops the server (as an outage would: open connections are cut), keeping its data."""
-        self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "fast", "-w", "stop")
+        subprocess.run(self.pause_command(), check=True, capture_output=True, cwd="/")
 
-    def resume(self, *, listen_addresses: str = "127.0.0.1") -> None:
-        """Starts the server on its port; returns once it accepts connections."""
+    def resume_command(self, *, listen_addresses: str = "127.0.0.1") -> list[str]:
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses='{listen_addresses}' -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
         )
         data = str(self.root / "data")
-        self._run("pg_ctl", "-D", data, "-o", options, "-l", str(self.root / "log"), "-w", "start")
+        return self.command("pg_ctl", "-D", data, "-o", options, "-l", str(self.root / "log"), "-w", "start")
+
+    def resume(self, *, listen_addresses: str = "127.0.0.1") -> None:
+        """Starts the server on its port; returns once it accepts connections."""
+        subprocess.run(self.resume_command(listen_addresses=listen_addresses), check=True, capture_output=True, cwd="/")
 
     def create_database(self, name: str) -> str:
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)

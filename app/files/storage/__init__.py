@@ -6,17 +6,16 @@ var/media with the app's own signed URLs standing in for GCS's. Services call
 `storage()` and never ask which one they got.
 
 Every method blocks: async code calls them through `in_storage_thread`, which
-runs them on threads of their own, so a slow or failing storage endpoint can
+runs them on threads of their own, with a deadline and a fast 503 while storage
+is down (app/files/storage/guard.py), so a slow or failing storage endpoint can
 neither stall the event loop nor take the threads Django and the database use.
 """
 
 import asyncio
 import base64
 import concurrent.futures
-import contextvars
 import hashlib
 from collections.abc import AsyncIterator, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, partial
@@ -27,9 +26,12 @@ from django.conf import settings
 # django-types lags Django 6.1: it has no content_disposition_header (added in Django 4.2).
 from django.utils.http import content_disposition_header  # pyright: ignore[reportAttributeAccessIssue, reportUnknownVariableType]
 
+from app.files.storage import guard
+from app.files.storage.guard import StorageUnavailable
+
+__all__ = ["StorageUnavailable"]
+
 CHUNK_BYTES = 1024 * 1024
-# Storage calls that may run at once per process; more wait their turn.
-STORAGE_THREADS = 8
 
 
 class Readable(Protocol):
@@ -80,7 +82,7 @@ class ObjectStorage(Protocol):
         ...
 
     def ping(self) -> None:
-        """Raises unless the storage answers."""
+        """Raises unless the storage answers, within a few seconds."""
         ...
 
     def upload_target(
@@ -111,17 +113,20 @@ def storage() -> ObjectStorage:
     return LocalStorage(root=settings.MEDIA_ROOT)
 
 
-@cache
-def _executor() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=STORAGE_THREADS, thread_name_prefix="storage")
-
-
 async def in_storage_thread[**P, R](call: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
-    """Runs a blocking storage call on the storage threads."""
-    loop = asyncio.get_running_loop()
-    # The caller's context goes along (the current span, the request id), as asyncio.to_thread does.
-    context = contextvars.copy_context()
-    return await loop.run_in_executor(_executor(), partial(context.run, call, *args, **kwargs))
+    """Runs a blocking storage call on the storage threads, guarded (see guard.py): it returns
+    or raises only once the call is over, even when the caller is cancelled."""
+    return await guard.guarded(partial(call, *args, **kwargs), ping=storage().ping)
+
+
+async def storage_ping() -> None:
+    """Readiness: raises at once while storage is known to be down, else unless a ping answers.
+
+    Outside the bounded lane, so that a queue of uploads cannot make readiness wait its turn.
+    """
+    if guard.is_down():
+        raise StorageUnavailable
+    await asyncio.get_running_loop().run_in_executor(guard.executor(), storage().ping)
 
 
 class ArrivingBytes:
@@ -173,17 +178,12 @@ async def write_arriving(
     Returns (or raises) only once the thread is done with the object: even when
     the caller is cancelled, nothing is left writing behind its back.
     """
-    loop = asyncio.get_running_loop()
-    reader = ArrivingBytes(chunks, loop)
-    context = contextvars.copy_context()
+    reader = ArrivingBytes(chunks, asyncio.get_running_loop())
     write = partial(storage().write, key, reader, size=size, content_type=content_type, filename=filename)
-    written = loop.run_in_executor(_executor(), partial(context.run, write))
     try:
-        await asyncio.shield(written)
+        await guard.guarded(write, ping=storage().ping, on_cancel=reader.close)
     finally:
-        if not written.done():
-            reader.close()
-            await asyncio.wait([written])
+        reader.close()  # a write that failed or never started leaves no gathering behind
 
 
 def md5_b64_of(stream: Readable) -> str:

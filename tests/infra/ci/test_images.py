@@ -3,13 +3,13 @@
 import re
 import subprocess
 
-from ci import checks, image, perf, publish, scan, services, workspace
+from ci import chaos, checks, image, perf, publish, scan, services, workspace
 from tests.infra.ci.conftest import REPOSITORY
 from tests.support.tools import venv_tool
 
 MIRROR = REPOSITORY / "ci" / "images.Dockerfile"
 PINNED = re.compile(r"(?P<name>[^\s@:]+(?::\d+)?[^\s@:]*):(?P<tag>[\w.-]+)@sha256:[0-9a-f]{64}")
-MODULES = (workspace, services, image, scan, publish, perf)
+MODULES = (workspace, services, image, scan, publish, perf, chaos)
 
 
 def _image_constants() -> dict[str, str]:
@@ -23,7 +23,7 @@ def _image_constants() -> dict[str, str]:
 
 def test_every_tool_image_constant_is_pinned_by_tag_and_digest() -> None:
     constants = _image_constants()
-    assert len(constants) == 11  # a removed constant must be removed here on purpose
+    assert len(constants) == 12  # a removed constant must be removed here on purpose
     for name, value in constants.items():
         assert PINNED.fullmatch(value), f"{name} = {value!r}"
 
