@@ -5,17 +5,21 @@ import hashlib
 import io
 import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from typing import cast
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.utils import timezone
 from pytest_django import Settings
 
 from app.accounts.models import User
 from app.core.problems import Problem, ProblemCode
 from app.files import services
 from app.files.models import File
+from app.files.quota import QuotaLimits
 from app.files.storage import storage
 from app.files.storage.local import LocalStorage
 
@@ -152,3 +156,27 @@ def test_a_file_deleted_while_its_upload_completes_is_gone_not_an_error(
         async_to_sync(services.upload_complete)(owner=alice, file_id=file.id)
     assert raised.value.code == ProblemCode.UPLOAD_GONE
     assert real_info(file.storage_key) is None
+
+
+def _small_upload(owner: User) -> File:
+    return async_to_sync(services.file_upload)(
+        owner=owner, upload=SimpleUploadedFile("notes.txt", CONTENT, content_type="text/plain")
+    )
+
+
+def test_a_small_upload_within_its_reservation_completes_in_one_statement(alice: User) -> None:
+    file = _small_upload(alice)
+    stored = File.objects.get(id=file.id)
+    assert (stored.status, stored.expires_at, stored.checksum_md5) == (File.Status.READY, None, md5_b64(CONTENT))
+    assert (file.status, file.completed_at) == (stored.status, stored.completed_at)
+
+
+def test_a_completion_past_its_reservation_is_decided_again_under_the_quota(alice: User) -> None:
+    file = start(alice)
+    File.objects.filter(id=file.id).update(expires_at=timezone.now() - timedelta(seconds=1))
+    # Its expired reservation no longer counts: another file took the last place meanwhile.
+    _small_upload(alice)
+    with pytest.raises(Problem) as raised:
+        services._mark_reserved_ready(file, md5_b64(CONTENT), QuotaLimits(bytes=1 << 20, files=1))  # pyright: ignore[reportPrivateUsage]
+    assert raised.value.code == ProblemCode.QUOTA_EXCEEDED
+    assert File.objects.get(id=file.id).status == File.Status.PENDING
