@@ -8,7 +8,7 @@ from pathlib import Path
 import dagger
 import pytest
 
-from ci import chaos, main, perf, pipelines, services
+from ci import chaos, commands, main, perf, pipelines, services
 from ci.experiments import actions, runner
 from tests.infra.ci.chain import calls_named, every_call, image_addresses
 
@@ -108,8 +108,8 @@ def test_one_experiment_alone(build: pipelines.Build) -> None:
 
 
 def test_chaos_is_a_pipeline_with_its_arguments(capsys: pytest.CaptureFixture[str]) -> None:
-    arguments = main.parser().parse_args(["chaos"])
-    assert (arguments.experiment, arguments.output) == (None, main.ARTIFACTS)
+    arguments = commands.parser().parse_args(["chaos"])
+    assert (arguments.experiment, arguments.output) == (None, commands.ARTIFACTS)
     with pytest.raises(SystemExit) as exit_info:
         main.main(["chaos", "--experiment", "meteor-strike"])
     assert exit_info.value.code == 2

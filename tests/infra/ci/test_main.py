@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ci import main, pipelines, release
+from ci import commands, main, pipelines, release
 from tests.infra.ci.oci import write_image
 
 PIPELINES = ("check", "scan", "build", "all", "publish", "deploy", "swarm-deploy")
@@ -94,28 +94,28 @@ def test_publish_without_the_credential_fails_before_connecting(
 
 
 def test_publish_to_docker_hub_needs_namespace_and_username() -> None:
-    arguments = main.parser().parse_args(["publish", "--registry", "docker-hub", "--namespace", "acme"])
+    arguments = commands.parser().parse_args(["publish", "--registry", "docker-hub", "--namespace", "acme"])
     with pytest.raises(ValueError, match="needs --username"):
-        main.registry_target(arguments)
-    arguments = main.parser().parse_args(
+        commands.registry_target(arguments)
+    arguments = commands.parser().parse_args(
         ["publish", "--registry", "docker-hub", "--namespace", "acme", "--username", "bot"]
     )
-    assert main.registry_target(arguments) == release.docker_hub(namespace="acme", username="bot")
+    assert commands.registry_target(arguments) == release.docker_hub(namespace="acme", username="bot")
 
 
 def test_publish_defaults_to_artifact_registry() -> None:
-    arguments = main.parser().parse_args(
+    arguments = commands.parser().parse_args(
         ["publish", "--location", "us", "--project", "my-project", "--repository", "images"]
     )
-    target = main.registry_target(arguments)
+    target = commands.registry_target(arguments)
     assert target.address == "us-docker.pkg.dev/my-project/images/overengineered-backend"
     assert arguments.password_env == "REGISTRY_PASSWORD"
 
 
 @pytest.mark.parametrize("pipeline", ["build", "all"])
 def test_build_output_defaults_to_the_ignored_build_directory(pipeline: str) -> None:
-    arguments = main.parser().parse_args([pipeline])
-    assert arguments.output == main.ROOT / "build"
+    arguments = commands.parser().parse_args([pipeline])
+    assert arguments.output == commands.ROOT / "build"
 
 
 PUBLISH_TO_GAR = ["publish", "--location", "europe-west1", "--project", "my-project", "--repository", "app"]
@@ -134,7 +134,7 @@ def test_publish_without_a_built_tarball_is_refused_before_any_engine_starts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _clean_checkout(tmp_path)
-    monkeypatch.setattr(main, "ROOT", tmp_path)
+    monkeypatch.setattr(commands, "ROOT", tmp_path)
     monkeypatch.setenv("REGISTRY_PASSWORD", "x")
     monkeypatch.delenv("GITHUB_SHA", raising=False)
     assert main.main([*PUBLISH_TO_GAR, "--input", str(tmp_path / "build")]) == 1

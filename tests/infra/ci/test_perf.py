@@ -5,7 +5,7 @@ import re
 import dagger
 import pytest
 
-from ci import loadtest, main, perf, pipelines, services
+from ci import commands, loadtest, main, perf, pipelines, services
 from tests.infra.ci.chain import calls_named, chain, every_call, execs, image_addresses, secret_uris
 
 PINNED = re.compile(r"[^\s@]+:[^\s@/]+@sha256:[0-9a-f]{64}")
@@ -131,9 +131,9 @@ def test_perf_is_a_pipeline_with_its_arguments(capsys: pytest.CaptureFixture[str
     out = capsys.readouterr().out
     for flag in ("--scenario", "--target", "--token-env", "--output"):
         assert flag in out
-    arguments = main.parser().parse_args(["perf"])
+    arguments = commands.parser().parse_args(["perf"])
     assert (arguments.scenario, arguments.target, arguments.token_env) == ("load", None, "API_TOKEN")
-    assert arguments.output == main.ROOT / "build"
+    assert arguments.output == commands.ROOT / "build"
 
 
 @pytest.mark.parametrize(

@@ -47,9 +47,9 @@ DEPLOY_ARGS = [
 
 
 def _deploy_plan(build: pipelines.Build, *extra: str) -> dagger.Container:
-    from ci import main
+    from ci import commands
 
-    return pipelines.deploy_plan(build, main.parser().parse_args([*DEPLOY_ARGS, *extra]))
+    return pipelines.deploy_plan(build, commands.parser().parse_args([*DEPLOY_ARGS, *extra]))
 
 
 def _assert_locked_python_environment(container: dagger.Container) -> None:

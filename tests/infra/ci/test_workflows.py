@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from ci import checks, main
+from ci import checks, commands
 from tests.infra.ci.conftest import REPOSITORY
 from tests.support.tools import system_tool, venv_tool
 
@@ -197,17 +197,17 @@ def test_flake_update_opens_a_pull_request_after_the_toolchain_check() -> None:
 
 
 def test_every_pipeline_command_in_the_workflows_parses_with_ci_main() -> None:
-    commands = [
+    dagger_runs = [
         run
         for path in WORKFLOWS
         for job in _load(path)["jobs"].values()
         for run in _runs(job)
         if run.startswith(DAGGER_RUN)
     ]
-    assert len(commands) >= 4
-    for command in commands:
+    assert len(dagger_runs) >= 4
+    for command in dagger_runs:
         arguments = shlex.split(command.removeprefix(DAGGER_RUN).replace('"$', '"x'))
-        parsed = main.parser().parse_args(arguments)
+        parsed = commands.parser().parse_args(arguments)
         if parsed.pipeline == "publish":
             assert parsed.location
             assert parsed.project

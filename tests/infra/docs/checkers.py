@@ -85,7 +85,7 @@ def _argparse(parser: Callable[[], argparse.ArgumentParser], arguments: list[str
 def _python(words: list[str], cwd: Path) -> Path:
     """`python ci/main.py ...` (also under `uv run` or `dagger run`) and `python -m ci.canary ...`."""
     if words[1:2] == ["ci/main.py"]:
-        from ci.main import parser
+        from ci.commands import parser
 
         _argparse(parser, words[2:], "python ci/main.py")
     elif words[1:3] == ["-m", "ci.canary"]:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from ci import checks, main, pipelines, swarm, swarm_pipeline, workspace
+from ci import checks, commands, main, pipelines, swarm, swarm_pipeline, workspace
 from tests.infra.ci.chain import calls_named, chain, execs, image_addresses
 from tests.infra.ci.conftest import COMMIT
 from tests.support.paths import REPO_ROOT
@@ -127,4 +127,4 @@ def test_without_an_ssh_agent_the_deploy_says_how_to_start_one(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
-    assert main.ERROR_NO_SSH_AGENT in _usage_error(capsys, "--host", "ssh://deploy@h", "--image", IMAGE)
+    assert commands.ERROR_NO_SSH_AGENT in _usage_error(capsys, "--host", "ssh://deploy@h", "--image", IMAGE)
