@@ -25,17 +25,9 @@ if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
 
 
-from app.core.telemetry import (
-    DEFAULT_SERVICE_NAME,
-    HTTP_METRIC_ATTRIBUTES,
-    INSTRUMENTATION_NAME,
-    ASGIApp,
-)
+from app.core.telemetry import DEFAULT_SERVICE_NAME, INSTRUMENTATION_NAME, ASGIApp
 
 logger = logging.getLogger(__name__)
-
-# The ASGI instrumentation's server metrics the dashboard reads.
-HTTP_SERVER_INSTRUMENTS = ("http.server.duration", "http.server.active_requests", "http.server.request.duration")
 
 
 # --- Logs --------------------------------------------------------------------
@@ -180,7 +172,6 @@ def instrument(application: ASGIApp) -> ASGIApp:
     from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
     from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-    from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
     from opentelemetry.instrumentation.logging.handler import LoggingHandler
     from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
     from opentelemetry.instrumentation.requests import RequestsInstrumentor
@@ -188,11 +179,11 @@ def instrument(application: ASGIApp) -> ASGIApp:
     from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
-    from opentelemetry.sdk.metrics.view import DropAggregation, View
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     from app.core.logging import RequestContextFilter, SecretsFilter
+    from app.integrations.otel_server import ServerTelemetry
 
     if _installed is not None:
         raise RuntimeError("telemetry is already set up in this process")
@@ -206,16 +197,7 @@ def instrument(application: ASGIApp) -> ASGIApp:
     providers.shutdowns.append(tracer_provider.shutdown)
 
     readers = [PeriodicExportingMetricReader(OTLPMetricExporter())] if _signal_on("metrics") else []
-    meter_provider = MeterProvider(
-        resource=resource,
-        metric_readers=readers,
-        views=[
-            View(instrument_name=name, attribute_keys=set(HTTP_METRIC_ATTRIBUTES)) for name in HTTP_SERVER_INSTRUMENTS
-        ]
-        # Body sizes are not on the dashboard, and recording them costs every request.
-        + [View(instrument_name="http.server.*.size", aggregation=DropAggregation())],
-        shutdown_on_exit=False,
-    )
+    meter_provider = MeterProvider(resource=resource, metric_readers=readers, shutdown_on_exit=False)
     metrics.set_meter_provider(meter_provider)
     providers.shutdowns.append(meter_provider.shutdown)
     _pool_gauges(meter_provider.get_meter(INSTRUMENTATION_NAME))
@@ -247,14 +229,7 @@ def instrument(application: ASGIApp) -> ASGIApp:
         "telemetry on",
         extra={"otel_signals": sorted({"traces", "metrics", "logs"} - settings.OTEL_DISABLED_SIGNALS)},
     )
-    instrumented: ASGIApp = OpenTelemetryMiddleware(  # pyright: ignore[reportAssignmentType]
-        application,
-        default_span_details=_span_details,
-        exclude_spans=["receive", "send"],
-        tracer_provider=tracer_provider,
-        meter_provider=meter_provider,
-    )
-    return FlushOnShutdown(instrumented)
+    return FlushOnShutdown(ServerTelemetry(application, tracer_provider=tracer_provider, meter_provider=meter_provider))
 
 
 class FlushOnShutdown:
@@ -280,11 +255,6 @@ class FlushOnShutdown:
                 await asyncio.to_thread(shutdown)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
-
-
-def _span_details(scope: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    # The method alone until RouteMiddleware knows the route: the raw path may hold a token.
-    return str(scope.get("method") or "HTTP"), {}
 
 
 # At shutdown the signals get this long, together, to deliver what is buffered.
