@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import connections
 from django.db.backends.signals import connection_created
 from opentelemetry import metrics, trace
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -75,6 +76,8 @@ _sqlite_tracer = trace.get_tracer(INSTRUMENTATION_NAME)
 
 
 def _traced_query(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+    if not is_instrumentation_enabled():  # an unsampled request (app/integrations/otel_server.py)
+        return execute(sql, params, many, context)
     operation = sql.split(None, 1)[0].upper() if sql.strip() else "SQL"
     with _sqlite_tracer.start_as_current_span(
         operation,
@@ -237,8 +240,10 @@ def instrument(application: ASGIApp) -> ASGIApp:
     PsycopgInstrumentor().instrument(tracer_provider=tracer_provider, skip_dep_check=True)  # pyright: ignore[reportUnknownMemberType]
     connection_created.connect(_trace_sqlite_queries, weak=False)
     # The GCS client talks HTTP through requests (the exporters suppress their own calls).
+    # Spans only: an unsampled request skips client instrumentation, so its client
+    # metrics would count only the sampled requests' calls.
     RequestsInstrumentor().instrument(  # pyright: ignore[reportUnknownMemberType]
-        tracer_provider=tracer_provider, meter_provider=meter_provider
+        tracer_provider=tracer_provider, meter_provider=metrics.NoOpMeterProvider()
     )
 
     _installed = providers

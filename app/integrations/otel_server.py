@@ -5,11 +5,12 @@ dozen attributes and three sets of metric attributes for every request, sampled 
 not, and ran each through the SDK's attribute checks: about a third of an unsampled
 request's CPU on the hottest endpoint (README, Benchmark). Here a request whose
 trace is not sampled pays for a sampling decision, a non-recording span in the
-context (so its queries' spans are dropped with it), one histogram measurement
-whose attributes are built once per (method, scheme, flavor, status, route), and a
-count in a dict. A sampled request's span gets what the instrumentation gave it:
-the attributes of its `collect_request_attributes` and `set_status_code`, set when
-the request ends, with the route and the recordable path (app.core.telemetry).
+context, one histogram measurement whose attributes are built once per (method,
+scheme, flavor, status, route), and a count in a dict; the instrumentations of
+its queries and outgoing calls are suppressed, since their spans would be dropped.
+A sampled request's span gets what the instrumentation gave it: the attributes of
+its `collect_request_attributes` and `set_status_code`, set when the request ends,
+with the route and the recordable path (app.core.telemetry).
 
 The metrics are those the dashboard (alloy/dashboards) reads, with the
 instrumentation's names, units and labels: `http.server.duration` (ms, by method,
@@ -26,6 +27,7 @@ from opentelemetry.instrumentation.asgi import (  # pyright: ignore[reportMissin
     collect_request_attributes,  # pyright: ignore[reportUnknownVariableType]
     set_status_code,  # pyright: ignore[reportUnknownVariableType]
 )
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.http import sanitize_method
 
@@ -93,7 +95,13 @@ class ServerTelemetry:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_noting_status)
+            if span.is_recording():
+                await self.app(scope, receive, send_noting_status)
+            else:
+                # Its queries' and outgoing calls' spans would be dropped with it: the
+                # instrumentations (psycopg, requests) skip them altogether instead.
+                with suppress_instrumentation():
+                    await self.app(scope, receive, send_noting_status)
         except Exception as error:
             status = status or INTERNAL_SERVER_ERROR
             if span.is_recording():
