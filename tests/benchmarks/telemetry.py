@@ -11,9 +11,9 @@ Each round drives `GET /api/v1/files/{id}` (token lookup and one query) with
 on/off of each round counts, and the median of those is the figure. The
 workers' RSS after the rounds is printed too. `--against DIR` serves the same
 three from another checkout's `app/` as well (`git worktree add DIR main`),
-in the same rounds: before and after a change, side by side. This machine's speed drifts by a third between
-runs, so only figures taken moments apart are compared. `compare()` is what
-the project's benchmark runner calls.
+in the same rounds: before and after a change, side by side. This machine's
+speed drifts by a third between runs, so only figures taken moments apart are
+compared. `compare()` is what the project's benchmark runner calls.
 """
 
 import argparse
