@@ -58,6 +58,6 @@ class OutsideDjango:
             await self._send(start)
             await self._send({"type": "http.response.body", "body": body})
         path = loggable_path(self.request)
-        route_record(self._scope, method=str(self.request.method), route=route, path=path)
+        route_record(self._scope, route=route, path=path)
         status = CLIENT_CLOSED_REQUEST if response is None else response.status_code
         access_log(self.request, status=status, started=self.started)

@@ -17,15 +17,18 @@ _REDUNDANT_EXTRAS = frozenset({"color_message"})
 
 
 class RequestContextFilter(logging.Filter):
-    """Adds the current request id, and the trace and span ids when a span is current."""
+    """Adds the current request id, and the trace and span ids inside a sampled trace.
+
+    Only a sampled trace reaches the collector, so a line's `trace_id` always leads to one.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
             record.request_id = request_id_var.get()
         if not hasattr(record, "trace_id"):
-            # Only inside a valid span, i.e. never while telemetry is off.
+            # Never while telemetry is off: no span is sampled then.
             context = trace.get_current_span().get_span_context()
-            if context.is_valid:
+            if context.trace_flags.sampled:
                 record.trace_id = format(context.trace_id, "032x")
                 record.span_id = format(context.span_id, "016x")
         return True

@@ -19,7 +19,6 @@ from opentelemetry import trace
 from opentelemetry.trace import StatusCode
 
 from app.core.async_middleware import AsyncMiddleware
-from app.core.internals.asgi_route import scope_route_set
 from app.core.problems import Problem
 from app.core.signed_urls import without_secrets
 
@@ -29,23 +28,11 @@ INSTRUMENTATION_NAME = "app"
 DEFAULT_SERVICE_NAME = "overengineered-backend"
 # `<uuid:file_id>` and `<file_id>` in a Django route become `{file_id}`.
 _ROUTE_PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
-# Only these attributes label HTTP server metrics: the Host header and client
-# ports would otherwise let any client create series at will.
-HTTP_METRIC_ATTRIBUTES = frozenset(
-    {
-        "http.method",
-        "http.status_code",
-        "http.target",  # the route template, never the raw path (see RouteMiddleware)
-        "http.scheme",
-        "http.flavor",
-        "http.request.method",
-        "http.response.status_code",
-        "http.route",
-        "error.type",
-        "url.scheme",
-        "network.protocol.version",
-    }
-)
+# Where RouteMiddleware (or a route answered in front of Django) leaves the matched
+# route template and the path as it may be recorded, for the server span and the
+# HTTP server metrics (app/integrations/otel_server.py).
+ROUTE_SCOPE_KEY = "app.route"
+RECORDED_PATH_SCOPE_KEY = "app.recorded_path"
 
 type Scope = MutableMapping[str, Any]
 type ASGIReceive = Callable[[], Awaitable[dict[str, Any]]]
@@ -108,37 +95,28 @@ def loggable_path(request: HttpRequest) -> str:
     return without_secrets(request.path)
 
 
-def route_record(scope: Scope | None, *, method: str, route: str | None, path: str) -> None:
-    """Names the current server span after `route` and labels the HTTP metrics with it.
+def route_record(scope: Scope | None, *, route: str | None, path: str) -> None:
+    """Leaves `route` in the scope, to name the server span and label the HTTP metrics.
 
     `path` is the request path as it may be recorded (see `loggable_path`):
-    when it differs from the raw one, the raw path (which holds a signed token)
-    leaves the span, whether or not a route matched.
+    when it differs from the raw one (which then holds a signed token), the
+    span records it instead, whether or not a route matched.
     """
-    span = trace.get_current_span()
-    if span.is_recording() and scope is not None and path != scope.get("path", path):
-        span.set_attributes({"http.target": path, "url.path": path, "http.url": path})
-    if route is None:
+    if scope is None:
         return
-    if scope is not None:
-        scope_route_set(scope, route)
-    if span.is_recording():
-        span.update_name(f"{method} {route}")
-        span.set_attribute("http.route", route)
+    if route is not None:
+        scope[ROUTE_SCOPE_KEY] = route
+    if path != scope.get("path", path):
+        scope[RECORDED_PATH_SCOPE_KEY] = path
 
 
 class RouteMiddleware(AsyncMiddleware):
-    """Names the server span after the route (`GET /api/v1/files/{file_id}`) and labels metrics.
+    """Leaves the matched route in the scope, to name the server span (`GET /api/v1/files/{file_id}`) and label metrics.
 
     Async only, so it adds no thread hop. Installed only when telemetry is on.
     """
 
     async def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = await self.get_response(request)
-        route_record(
-            getattr(request, "scope", None),
-            method=str(request.method),
-            route=route_template(request),
-            path=loggable_path(request),
-        )
+        route_record(getattr(request, "scope", None), route=route_template(request), path=loggable_path(request))
         return response

@@ -20,22 +20,19 @@ from django.conf import settings
 from django.db import connections
 from django.db.backends.signals import connection_created
 from opentelemetry import metrics, trace
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
 
 
-from app.core.telemetry import (
-    DEFAULT_SERVICE_NAME,
-    HTTP_METRIC_ATTRIBUTES,
-    INSTRUMENTATION_NAME,
-    ASGIApp,
-)
+from app.core.middleware import access_logger
+from app.core.telemetry import DEFAULT_SERVICE_NAME, INSTRUMENTATION_NAME, ASGIApp
 
 logger = logging.getLogger(__name__)
 
-# The ASGI instrumentation's server metrics the dashboard reads.
-HTTP_SERVER_INSTRUMENTS = ("http.server.duration", "http.server.active_requests", "http.server.request.duration")
+# From this status on, an access line is exported whether its trace was sampled or not.
+SERVER_ERROR = 500
 
 
 # --- Logs --------------------------------------------------------------------
@@ -44,6 +41,20 @@ HTTP_SERVER_INSTRUMENTS = ("http.server.duration", "http.server.active_requests"
 def _is_not_from_opentelemetry(record: logging.LogRecord) -> bool:
     # The SDK's own warnings (a dead collector) must not feed the exporter they are about.
     return not record.name.startswith("opentelemetry")
+
+
+def _is_worth_exporting(record: logging.LogRecord) -> bool:
+    """Every record but the access lines of requests whose trace is not sampled and did not fail.
+
+    Stdout keeps every access line (Cloud Logging, the journal and Alloy's
+    container logs read it); the OTLP copy is for going from a line to its trace,
+    which only a sampled request has. Exporting each line cost about an eighth of
+    the hottest endpoint's requests/s (README, Benchmark).
+    """
+    if record.name != access_logger.name or trace.get_current_span().get_span_context().trace_flags.sampled:
+        return True
+    status = getattr(record, "status", None)
+    return isinstance(status, int) and status >= SERVER_ERROR
 
 
 # --- Database pool -----------------------------------------------------------
@@ -65,6 +76,8 @@ _sqlite_tracer = trace.get_tracer(INSTRUMENTATION_NAME)
 
 
 def _traced_query(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+    if not is_instrumentation_enabled():  # an unsampled request (app/integrations/otel_server.py)
+        return execute(sql, params, many, context)
     operation = sql.split(None, 1)[0].upper() if sql.strip() else "SQL"
     with _sqlite_tracer.start_as_current_span(
         operation,
@@ -83,8 +96,8 @@ def _trace_sqlite_queries(sender: object, connection: "BaseDatabaseWrapper", **k
 # --- Set-up --------------------------------------------------------------------
 
 # Without OTEL_TRACES_SAMPLER: a tenth of the traces that start here, and every
-# trace whose caller sampled it (README, Observability). Measured: full sampling
-# costs about a fifth of the requests/s of the hottest endpoint, a tenth about half that.
+# trace whose caller sampled it (README, Observability). Measured (README, Benchmark):
+# the hottest endpoint keeps about 0.85 of its requests/s at a tenth, 0.6 at full sampling.
 DEFAULT_TRACES_SAMPLING_RATIO = 0.1
 
 
@@ -180,7 +193,6 @@ def instrument(application: ASGIApp) -> ASGIApp:
     from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
     from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-    from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
     from opentelemetry.instrumentation.logging.handler import LoggingHandler
     from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
     from opentelemetry.instrumentation.requests import RequestsInstrumentor
@@ -188,11 +200,11 @@ def instrument(application: ASGIApp) -> ASGIApp:
     from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
-    from opentelemetry.sdk.metrics.view import DropAggregation, View
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     from app.core.logging import RequestContextFilter, SecretsFilter
+    from app.integrations.otel_server import ServerTelemetry
 
     if _installed is not None:
         raise RuntimeError("telemetry is already set up in this process")
@@ -206,16 +218,7 @@ def instrument(application: ASGIApp) -> ASGIApp:
     providers.shutdowns.append(tracer_provider.shutdown)
 
     readers = [PeriodicExportingMetricReader(OTLPMetricExporter())] if _signal_on("metrics") else []
-    meter_provider = MeterProvider(
-        resource=resource,
-        metric_readers=readers,
-        views=[
-            View(instrument_name=name, attribute_keys=set(HTTP_METRIC_ATTRIBUTES)) for name in HTTP_SERVER_INSTRUMENTS
-        ]
-        # Body sizes are not on the dashboard, and recording them costs every request.
-        + [View(instrument_name="http.server.*.size", aggregation=DropAggregation())],
-        shutdown_on_exit=False,
-    )
+    meter_provider = MeterProvider(resource=resource, metric_readers=readers, shutdown_on_exit=False)
     metrics.set_meter_provider(meter_provider)
     providers.shutdowns.append(meter_provider.shutdown)
     _pool_gauges(meter_provider.get_meter(INSTRUMENTATION_NAME))
@@ -225,6 +228,7 @@ def instrument(application: ASGIApp) -> ASGIApp:
         logger_provider.add_log_record_processor(BatchLogRecordProcessor(OTLPLogExporter()))
         set_logger_provider(logger_provider)
         handler = LoggingHandler(logger_provider=logger_provider)
+        handler.addFilter(_is_worth_exporting)  # first: what it drops skips the other filters
         handler.addFilter(RequestContextFilter())
         handler.addFilter(SecretsFilter())
         handler.addFilter(_is_not_from_opentelemetry)
@@ -236,8 +240,10 @@ def instrument(application: ASGIApp) -> ASGIApp:
     PsycopgInstrumentor().instrument(tracer_provider=tracer_provider, skip_dep_check=True)  # pyright: ignore[reportUnknownMemberType]
     connection_created.connect(_trace_sqlite_queries, weak=False)
     # The GCS client talks HTTP through requests (the exporters suppress their own calls).
+    # Spans only: an unsampled request skips client instrumentation, so its client
+    # metrics would count only the sampled requests' calls.
     RequestsInstrumentor().instrument(  # pyright: ignore[reportUnknownMemberType]
-        tracer_provider=tracer_provider, meter_provider=meter_provider
+        tracer_provider=tracer_provider, meter_provider=metrics.NoOpMeterProvider()
     )
 
     _installed = providers
@@ -247,14 +253,7 @@ def instrument(application: ASGIApp) -> ASGIApp:
         "telemetry on",
         extra={"otel_signals": sorted({"traces", "metrics", "logs"} - settings.OTEL_DISABLED_SIGNALS)},
     )
-    instrumented: ASGIApp = OpenTelemetryMiddleware(  # pyright: ignore[reportAssignmentType]
-        application,
-        default_span_details=_span_details,
-        exclude_spans=["receive", "send"],
-        tracer_provider=tracer_provider,
-        meter_provider=meter_provider,
-    )
-    return FlushOnShutdown(instrumented)
+    return FlushOnShutdown(ServerTelemetry(application, tracer_provider=tracer_provider, meter_provider=meter_provider))
 
 
 class FlushOnShutdown:
@@ -280,11 +279,6 @@ class FlushOnShutdown:
                 await asyncio.to_thread(shutdown)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
-
-
-def _span_details(scope: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    # The method alone until RouteMiddleware knows the route: the raw path may hold a token.
-    return str(scope.get("method") or "HTTP"), {}
 
 
 # At shutdown the signals get this long, together, to deliver what is buffered.

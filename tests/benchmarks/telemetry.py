@@ -1,17 +1,19 @@
 """Telemetry off vs on: the same authenticated endpoint, paired rounds, the median ratio.
 
-    uv run python -m tests.benchmarks.telemetry [--seconds 5] [--rounds 5] [--connections 64]
+    uv run python -m tests.benchmarks.telemetry [--seconds 5] [--rounds 5] [--connections 64] [--against DIR]
 
 Starts the real app under uvicorn (one worker) on a throwaway PostgreSQL
 three times, side by side: telemetry off; on at the production default
 sampling (10% parent-based, app/integrations/otel.py); on at 100%; both
 exporting traces, metrics and logs over OTLP/HTTP to a receiver on loopback.
 Each round drives `GET /api/v1/files/{id}` (token lookup and one query) with
-`wrk` on each app in turn; the ratio on/off of each round counts, and the
-median of those is the figure. The workers' RSS after the rounds is printed
-too. This machine's speed drifts by a third between
-runs, so only figures taken moments apart are compared. `compare()` is what
-the project's benchmark runner calls.
+`wrk` on each app in turn, in the reverse order every other round; the ratio
+on/off of each round counts, and the median of those is the figure. The
+workers' RSS after the rounds is printed too. `--against DIR` serves the same
+three from another checkout's `app/` as well (`git worktree add DIR main`),
+in the same rounds: before and after a change, side by side. This machine's
+speed drifts by a third between runs, so only figures taken moments apart are
+compared. `compare()` is what the project's benchmark runner calls.
 """
 
 import argparse
@@ -53,6 +55,8 @@ class Comparison:
     rounds: list[Round]
     trace_exports: int
     rss_mib: dict[str, float]
+    # The same rounds of the checkout given as `against`.
+    against_rounds: list[Round] | None = None
 
     @property
     def ratio(self) -> float:
@@ -63,21 +67,29 @@ class Comparison:
         return statistics.median(r.full_ratio for r in self.rounds)
 
     def report(self) -> str:
-        lines = ["round  off req/s  p99 ms  10% req/s  p99 ms  100% req/s  p99 ms   10%/off  100%/off"]
-        for number, paired in enumerate(self.rounds, 1):
-            lines.append(
-                f"{number:5d} {paired.off.rps:10.1f} {paired.off.p99_ms:7.1f} "
-                f"{paired.on.rps:10.1f} {paired.on.p99_ms:7.1f} {paired.full.rps:11.1f} {paired.full.p99_ms:7.1f} "
-                f"{paired.ratio:9.3f} {paired.full_ratio:9.3f}"
-            )
-        ratios = [r.ratio for r in self.rounds]
-        lines.append(
-            f"ratio at 10% sampling/off, median of {len(ratios)} rounds: {self.ratio:.3f} "
-            f"(range {min(ratios):.3f}-{max(ratios):.3f}; target >= {TARGET_RATIO}); at 100%: {self.full_ratio:.3f}; "
-            f"trace export requests received: {self.trace_exports}"
-        )
+        lines = _table(self.rounds)
+        if self.against_rounds is not None:
+            lines += ["", "against:", *_table(self.against_rounds)]
+        lines.append(f"trace export requests received: {self.trace_exports}")
         lines.append("worker RSS after the rounds (MiB): " + ", ".join(f"{k} {v:.0f}" for k, v in self.rss_mib.items()))
         return "\n".join(lines)
+
+
+def _table(rounds: list[Round]) -> list[str]:
+    lines = ["round  off req/s  p99 ms  10% req/s  p99 ms  100% req/s  p99 ms   10%/off  100%/off"]
+    for number, paired in enumerate(rounds, 1):
+        lines.append(
+            f"{number:5d} {paired.off.rps:10.1f} {paired.off.p99_ms:7.1f} "
+            f"{paired.on.rps:10.1f} {paired.on.p99_ms:7.1f} {paired.full.rps:11.1f} {paired.full.p99_ms:7.1f} "
+            f"{paired.ratio:9.3f} {paired.full_ratio:9.3f}"
+        )
+    ratios = [r.ratio for r in rounds]
+    lines.append(
+        f"ratio at 10% sampling/off, median of {len(ratios)} rounds: {statistics.median(ratios):.3f} "
+        f"(range {min(ratios):.3f}-{max(ratios):.3f}; target >= {TARGET_RATIO}); "
+        f"at 100%: {statistics.median(r.full_ratio for r in rounds):.3f}"
+    )
+    return lines
 
 
 def telemetry_env(receiver: OtlpReceiver, *, full: bool = True) -> dict[str, str]:
@@ -104,14 +116,24 @@ def _served(cluster: PostgresCluster | None, extra: Mapping[str, str]) -> Iterat
 
 
 def compare(
-    cluster: PostgresCluster | None, *, seconds: float = 5, rounds: int = 5, connections: int = 64
+    cluster: PostgresCluster | None,
+    *,
+    seconds: float = 5,
+    rounds: int = 5,
+    connections: int = 64,
+    against: Path | None = None,
 ) -> Comparison:
-    """`rounds` runs of each app in turn (off, 10%, 100%), all up throughout (None: on SQLite)."""
+    """`rounds` runs of each app in turn (off, 10%, 100%), all up throughout (None: on SQLite).
+
+    With `against` (another checkout), its three apps run in the same rounds.
+    """
+    sources = {"": {}} | ({} if against is None else {"against ": {"PYTHONSAFEPATH": "1", "PYTHONPATH": str(against)}})
     with otlp_receiver(decode=False) as receiver, ExitStack() as apps:
+        modes = {"off": {}, "10%": telemetry_env(receiver, full=False), "100%": telemetry_env(receiver)}
         served = {
-            "off": apps.enter_context(_served(cluster, {})),
-            "10%": apps.enter_context(_served(cluster, telemetry_env(receiver, full=False))),
-            "100%": apps.enter_context(_served(cluster, telemetry_env(receiver))),
+            prefix + mode: apps.enter_context(_served(cluster, {**source, **env}))
+            for prefix, source in sources.items()
+            for mode, env in modes.items()
         }
         for app, _ in served.values():
             pin_to_server_cpu(app.process.pid)
@@ -122,12 +144,25 @@ def compare(
 
         for name in served:  # warm-up
             measure(name, min(2, seconds))
-        paired = [
-            Round(off=measure("off", seconds), on=measure("10%", seconds), full=measure("100%", seconds))
-            for _ in range(rounds)
-        ]
+        measured: dict[str, list[Measurement]] = {name: [] for name in served}
+        for number in range(rounds):
+            # Alternating the order evens out a drift in the machine's speed.
+            for name in served if number % 2 == 0 else reversed(served):
+                measured[name].append(measure(name, seconds))
+        paired = {
+            prefix: [
+                Round(off=off, on=on, full=full)
+                for off, on, full in zip(*(measured[prefix + mode] for mode in modes), strict=True)
+            ]
+            for prefix in sources
+        }
         rss = {name: rss_mib(app.process.pid) for name, (app, _) in served.items()}
-        return Comparison(rounds=paired, trace_exports=receiver.requests["traces"], rss_mib=rss)
+        return Comparison(
+            rounds=paired[""],
+            trace_exports=receiver.requests["traces"],
+            rss_mib=rss,
+            against_rounds=paired.get("against "),
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,10 +170,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--against", type=Path, help="another checkout to serve side by side (e.g. main's)")
     args = parser.parse_args(argv)
     try:
         with benchmark_cluster() as cluster:
-            result = compare(cluster, seconds=args.seconds, rounds=args.rounds, connections=args.connections)
+            result = compare(
+                cluster, seconds=args.seconds, rounds=args.rounds, connections=args.connections, against=args.against
+            )
     except MissingTool as error:
         return exit_missing(error)
     print(result.report())

@@ -16,8 +16,6 @@ breaks one; re-read the module it names before upgrading.
   (called from `app.core.apps`) moves off it.
 - `ninja_auth` replaces `APIKeyCookie._get_key`'s CSRF check (401, not 403,
   for a caller with no session) and reads ninja's `_ninja_csrf_exempt` flag.
-- `asgi_route` puts Starlette's `scope["route"]` where
-  opentelemetry-instrumentation-asgi reads `http.route` from it.
 - `responses` flags problem responses `_has_been_logged`, sparing each
   4xx/5xx Django's `log_response` in a thread (and each shed 503 an ERROR line).
 - `asgi_request` builds Django's `ASGIRequest` from a scope with an empty

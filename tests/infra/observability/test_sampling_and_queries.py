@@ -1,5 +1,7 @@
 """The production default sampler, and a client span for every query on both databases."""
 
+import json
+
 import httpx
 
 from app.integrations.otel import DEFAULT_TRACES_SAMPLING_RATIO
@@ -56,3 +58,22 @@ def test_by_default_a_tenth_of_new_traces_and_every_sampled_parent_are_kept_with
 def test_queries_on_sqlite_are_client_spans_of_the_request(receiver: OtlpReceiver) -> None:
     with live_app(live_app_env(None, otel_env(receiver.url))) as app:
         _list_queries_are_traced(app, receiver, "sqlite")
+
+
+def test_only_a_sampled_request_exports_its_access_line_and_only_it_names_a_trace(receiver: OtlpReceiver) -> None:
+    with live_app(live_app_env(None, otel_env(receiver.url, OTEL_TRACES_SAMPLER="parentbased_always_off"))) as app:
+        unsampled = httpx.get(f"{app.base_url}/healthz").headers["X-Request-ID"]
+        sampled = httpx.get(f"{app.base_url}/healthz", headers={"traceparent": SAMPLED_PARENT}).headers["X-Request-ID"]
+        exported = receiver.wait_for(
+            lambda: next((r for r in receiver.logs if r.attributes.get("request_id") == sampled), None)
+        )
+        lines = {
+            line.get("request_id"): line for line in map(json.loads, app.log_lines()) if line["logger"] == "app.access"
+        }
+    assert exported.trace_id == TRACE_ID
+    assert lines[sampled]["trace_id"] == TRACE_ID
+    # Stdout keeps the unsampled line, with no trace id that would lead nowhere.
+    assert "trace_id" not in lines[unsampled]
+    assert not [r for r in receiver.logs if r.attributes.get("request_id") == unsampled]
+    # Other records are exported whatever the sampling.
+    assert [r for r in receiver.logs if r.body == "telemetry on"]
