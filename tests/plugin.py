@@ -7,6 +7,7 @@ run its own var/ directory.
 """
 
 import os
+import shutil
 import tempfile
 
 import pytest
@@ -17,7 +18,7 @@ from tests.support.tools import required_tools_missing
 # Set by .ci/run: the suite must not quietly fall back to SQLite there.
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 
-os.environ["APP_VAR_DIR"] = tempfile.mkdtemp(prefix="app-test-var-")
+_VAR_DIR = os.environ["APP_VAR_DIR"] = tempfile.mkdtemp(prefix="app-test-var-")
 os.environ.setdefault("DJANGO_ENV", "embedded")
 # The in-process test client's transaction lives on its own thread's
 # connection; see app/core/db.py. Servers started by tests get the default.
@@ -48,6 +49,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _cluster is not None:
         _cluster.stop()
+    shutil.rmtree(_VAR_DIR, ignore_errors=True)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
