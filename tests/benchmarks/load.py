@@ -1,5 +1,7 @@
-"""What the benchmarks share: wrk, its figures, reference apps, CPU pinning, a throwaway PostgreSQL."""
+"""What the benchmarks share: wrk, its figures, reference apps, CPU pinning, a throwaway PostgreSQL,
+the command line of a benchmark driven in rounds."""
 
+import argparse
 import contextlib
 import os
 import re
@@ -138,3 +140,12 @@ def benchmark_cluster() -> Iterator[PostgresCluster]:
 def exit_missing(error: MissingTool) -> int:
     print(error, file=sys.stderr)
     return 2
+
+
+def rounds_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The command line every wrk benchmark shares: how long, how many alternating rounds, how hard."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5, help="each measurement's length")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds; the median is reported")
+    parser.add_argument("--connections", type=int, default=64, help="wrk's connections")
+    return parser

@@ -11,13 +11,20 @@ and the ratio to bare ASGI; then telemetry off, at 10% and at 100% sampling
 (`tests.benchmarks.telemetry`).
 """
 
-import argparse
 import sys
 
 import httpx
 
 from tests.benchmarks import telemetry, versus
-from tests.benchmarks.load import Measurement, MissingTool, benchmark_cluster, exit_missing, reference_app, wrk
+from tests.benchmarks.load import (
+    Measurement,
+    MissingTool,
+    benchmark_cluster,
+    exit_missing,
+    reference_app,
+    rounds_parser,
+    wrk,
+)
 from tests.support.live_app import live_app, live_app_env
 from tests.support.postgres import PostgresCluster
 
@@ -62,10 +69,7 @@ def api_figures(cluster: PostgresCluster, *, seconds: float, connections: int) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--connections", type=int, default=64)
+    parser = rounds_parser(__doc__)
     parser.add_argument("--no-telemetry", action="store_true", help="skip the telemetry off/on comparison")
     args = parser.parse_args(argv)
     try:

@@ -16,7 +16,6 @@ speed drifts by a third between runs, so only figures taken moments apart are
 compared. `compare()` is what the project's benchmark runner calls.
 """
 
-import argparse
 import statistics
 import sys
 from collections.abc import Iterator, Mapping
@@ -26,7 +25,15 @@ from pathlib import Path
 
 import httpx
 
-from tests.benchmarks.load import Measurement, MissingTool, benchmark_cluster, exit_missing, pin_to_server_cpu, wrk
+from tests.benchmarks.load import (
+    Measurement,
+    MissingTool,
+    benchmark_cluster,
+    exit_missing,
+    pin_to_server_cpu,
+    rounds_parser,
+    wrk,
+)
 from tests.infra.observability.receiver import OtlpReceiver, otlp_receiver
 from tests.support.live_app import LiveApp, live_app, live_app_env
 from tests.support.postgres import PostgresCluster
@@ -166,10 +173,7 @@ def compare(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--connections", type=int, default=64)
+    parser = rounds_parser(__doc__)
     parser.add_argument("--against", type=Path, help="another checkout to serve side by side (e.g. main's)")
     args = parser.parse_args(argv)
     try:

@@ -11,7 +11,6 @@ the ratio real/obvious of each round counts, and the median of those is the
 figure. `compare()` is what the project's benchmark runner calls.
 """
 
-import argparse
 import statistics
 import sys
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from tests.benchmarks.load import (
     exit_missing,
     pin_to_server_cpu,
     reference_app,
+    rounds_parser,
     wrk,
 )
 from tests.support.live_app import LiveApp, live_app, live_app_env
@@ -127,10 +127,7 @@ def compare(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--connections", type=int, default=64)
+    parser = rounds_parser(__doc__)
     args = parser.parse_args(argv)
     try:
         with benchmark_cluster() as cluster:
