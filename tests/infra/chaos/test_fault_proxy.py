@@ -4,6 +4,7 @@ the fields, defaults, statuses and error messages, and what each toxic does to r
 The experiments' own client, chaostoolkit-toxiproxy, is driven against it too.
 """
 
+import contextlib
 import socket
 import socketserver
 import threading
@@ -33,8 +34,10 @@ FAST_SECONDS = 0.15
 
 class _Echo(socketserver.BaseRequestHandler):
     def handle(self) -> None:
-        while data := self.request.recv(65536):
-            self.request.sendall(data)
+        # The proxy's reset_peer and down cut this side too: that ends the echo, quietly.
+        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+            while data := self.request.recv(65536):
+                self.request.sendall(data)
 
 
 @pytest.fixture(scope="module")
